@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MemoryFleetSource,
+  MemoryInventorySource,
+  MemoryManifestStore,
+} from '../../shared/adapters/memory.ts';
+import { auditFleet } from '../../shared/app/audit-fleet.ts';
+import type { ManifestLookup } from '../../shared/domain/diff.ts';
+import { mergeReports } from '../../shared/domain/report.ts';
+import { AMI, instance, manifestFrom, NOW, policy, rpm, snapshot } from '../helpers/domain.ts';
+
+const golden = manifestFrom({
+  packages: [{ name: 'bash', arch: 'x86_64', version: '5.2.15', release: '1.amzn2023.0.2' }],
+}) as Extract<ManifestLookup, { status: 'found' }>;
+const clean = (id: string) => snapshot(id, { packages: [rpm('bash', '5.2.15-1.amzn2023.0.2')] });
+const drifted = (id: string) => snapshot(id, { packages: [rpm('bash', '5.2.15-1.amzn2023.0.1')] });
+const options = { policy: policy(), now: NOW, runId: 'run-1', clock: () => NOW };
+
+describe('auditFleet use case', () => {
+  it('audits running instances against their AMI manifest and reports every running instance once', async () => {
+    // Prepare
+    const fleet = new MemoryFleetSource([
+      instance('i-00000000000000001', 'web'),
+      instance('i-00000000000000002', 'web'),
+      instance('i-00000000000000003', 'api'), // running, never reported inventory
+      instance('i-00000000000000004', 'api', 'ami-0000000000000dead'),
+    ]);
+    const inventory = new MemoryInventorySource([
+      clean('i-00000000000000001'),
+      drifted('i-00000000000000002'),
+      clean('i-00000000000000004'),
+      clean('i-0000000000000000d'), // deleted long ago: its sync file stays behind
+      snapshot('i-0000000000000000e', { status: 'Terminated' }),
+    ]);
+    const manifests = new MemoryManifestStore([golden.index]);
+
+    // Act
+    const report = await auditFleet({ inventory, fleet, manifests }, options);
+
+    // Assess
+    expect(report.summary).toMatchObject({ instances: 4, compliant: 1, drifted: 1, unknown: 2 });
+    expect(report.summary.unknownReasons).toEqual({ unmanaged: 1, 'manifest-missing': 1 });
+    const status = Object.fromEntries(report.instances.map((i) => [i.instanceId, [i.status, i.reason]]));
+    expect(status['i-00000000000000001']).toEqual(['compliant', `matches ${AMI}`]);
+    expect(status['i-00000000000000002']?.[0]).toBe('drifted');
+    expect(status['i-00000000000000003']).toEqual(['unknown', 'unmanaged']);
+    expect(status['i-00000000000000004']).toEqual(['unknown', 'manifest-missing']);
+    expect(status).not.toHaveProperty('i-0000000000000000d');
+    expect(status).not.toHaveProperty('i-0000000000000000e');
+    expect(report.decisions).toEqual([
+      { asgName: 'api', action: 'none', reasons: ['2 instances could not be checked'] },
+      {
+        asgName: 'web',
+        action: 'notify',
+        reasons: ['1 drifted instance of 2, worst severity medium', 'remediation mode is notify'],
+      },
+    ]);
+  });
+
+  it('audits every inventoried instance against the only manifest when no fleet is given', async () => {
+    const inventory = new MemoryInventorySource([
+      clean('i-00000000000000001'),
+      drifted('i-00000000000000002'),
+    ]);
+    const report = await auditFleet(
+      { inventory, manifests: new MemoryManifestStore([golden.index]) },
+      options,
+    );
+    expect(report.summary).toMatchObject({ instances: 2, compliant: 1, drifted: 1 });
+    expect(report.instances.every((i) => i.asgName === null && i.amiId === null)).toBe(true);
+  });
+
+  it('reports an instance on an older AMI than its group template as ami-outdated', async () => {
+    const report = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([clean('i-00000000000000001')]),
+        fleet: new MemoryFleetSource(
+          [instance('i-00000000000000001', 'web')],
+          new Map([['web', 'ami-0ffffffffffffffff']]),
+        ),
+        manifests: new MemoryManifestStore([golden.index]),
+      },
+      options,
+    );
+    expect(report.findings).toMatchObject([
+      { kind: 'ami-outdated', expected: 'ami-0ffffffffffffffff', actual: AMI },
+    ]);
+  });
+
+  it('reports an invalid manifest as an operational error and its instances as unknown', async () => {
+    const report = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([clean('i-00000000000000001')]),
+        fleet: new MemoryFleetSource([instance('i-00000000000000001', 'web')]),
+        manifests: new MemoryManifestStore([], new Map([[AMI, 'packages[0].version: required']])),
+      },
+      options,
+    );
+    expect(report.instances[0]).toMatchObject({ status: 'unknown', reason: 'manifest-invalid' });
+    expect(report.errors).toEqual([{ source: `manifest ${AMI}`, message: 'packages[0].version: required' }]);
+  });
+
+  it('merges per-scope reports by concatenation and summed summaries', async () => {
+    const manifests = new MemoryManifestStore([golden.index]);
+    const web = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([drifted('i-00000000000000001')]),
+        fleet: new MemoryFleetSource([instance('i-00000000000000001', 'web')]),
+        manifests,
+      },
+      options,
+    );
+    const api = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([clean('i-00000000000000002')]),
+        fleet: new MemoryFleetSource([
+          instance('i-00000000000000002', 'api'),
+          instance('i-00000000000000003', 'api'),
+        ]),
+        manifests,
+      },
+      options,
+    );
+    const merged = mergeReports([web, api], { runId: 'merged' });
+    expect(merged.summary).toMatchObject({ instances: 3, compliant: 1, drifted: 1, unknown: 1 });
+    expect(merged.summary.findings.medium).toBe(1);
+    expect(merged.instances).toHaveLength(3);
+    expect(merged.decisions.map((d) => d.asgName)).toEqual(['web', 'api']);
+  });
+});
