@@ -53,7 +53,7 @@ function decodeText(path: string, bytes: Buffer): string {
     throw new InputError(
       path,
       undefined,
-      'is UTF-16 text; save it as UTF-8 (PowerShell: Out-File -Encoding utf8, or aws ... --output json > file from cmd)',
+      "is UTF-16 text (Windows PowerShell's > writes it); save it as UTF-8, e.g. | Out-File -Encoding utf8",
     );
   }
   const text = bytes.toString('utf8');
@@ -104,7 +104,7 @@ interface SyncInstanceFiles {
 
 /**
  * Parses one Resource Data Sync object: newline-delimited JSON (one inventory item per line), or a
- * JSON array. Returns the items and the capture time of the first one.
+ * JSON array. Returns the items and the capture time of the first item that has one.
  */
 export function parseSyncObject(
   path: string,
@@ -135,9 +135,12 @@ export function parseSyncObject(
       }
     }
   }
-  const first = items[0];
-  const time = isObject(first) ? attr(first, 'capturetime') : undefined;
-  return { items, captureTime: typeof time === 'string' ? time : undefined };
+  // The first item that carries one: a malformed first line must not hide the capture time.
+  for (const item of items) {
+    const time = isObject(item) ? attr(item, 'capturetime') : undefined;
+    if (typeof time === 'string') return { items, captureTime: time };
+  }
+  return { items, captureTime: undefined };
 }
 
 async function listDir(path: string): Promise<Dirent[]> {
