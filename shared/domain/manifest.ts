@@ -141,6 +141,12 @@ function splitEvr(evr: string): { epoch?: string; version: string; release?: str
   };
 }
 
+/** The inventory's capture time for `source`, left out when the instance sent none or an unreadable one. */
+function inventoryTime(captureTime: string | undefined): { inventoryCaptureTime: string } | undefined {
+  const ms = captureTime === undefined ? Number.NaN : Date.parse(captureTime);
+  return Number.isNaN(ms) ? undefined : { inventoryCaptureTime: new Date(ms).toISOString() };
+}
+
 export class CaptureError extends Error {
   override readonly name = 'CaptureError';
 }
@@ -181,7 +187,7 @@ export function captureManifest(
     capturedAt: options.capturedAt.toISOString(),
     source: {
       instanceId: snapshot.instanceId,
-      ...(snapshot.captureTime ? { inventoryCaptureTime: new Date(snapshot.captureTime).toISOString() } : {}),
+      ...(inventoryTime(snapshot.captureTime) ?? {}),
       tool: 'driftwatch capture',
     },
     packages,

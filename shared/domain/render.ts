@@ -82,8 +82,10 @@ const MARKDOWN_ENTITIES: Readonly<Record<string, string>> = {
   '@': '&#64;',
 };
 /**
- * Markdown punctuation that is backslash-escaped (`<` and `>` become entities instead). `$` is
- * included because GitHub renders `$...$` as maths.
+ * Markdown punctuation that is backslash-escaped wherever it stands (`<` and `>` become entities
+ * instead). `$` is included because GitHub renders `$...$` as maths. `-`, `+` and `.` only start a
+ * list at the beginning of a line, before a space, so they are escaped there only: versions and names stay
+ * readable in the raw Markdown.
  */
 const MARKDOWN_PUNCTUATION = new Set([
   '\\',
@@ -97,14 +99,12 @@ const MARKDOWN_PUNCTUATION = new Set([
   '(',
   ')',
   '#',
-  '+',
-  '-',
-  '.',
   '!',
   '|',
   '~',
   '$',
 ]);
+const LIST_MARKER = /^(\d+)([.)])(?=\s|$)|^([-+])(?=\s|$)/;
 
 /**
  * Escapes an untrusted string for Markdown (GitHub, and the Slack/Chatbot renderers), including inside
@@ -123,7 +123,11 @@ export function escapeMarkdown(text: string): string {
     else if (MARKDOWN_PUNCTUATION.has(ch)) out += `\\${ch}`;
     else out += ch;
   }
-  return out;
+  return out.replace(
+    LIST_MARKER,
+    (_m, digits: string | undefined, dot: string | undefined, sign: string | undefined) =>
+      sign ? `\\${sign}` : `${digits}\\${dot}`,
+  );
 }
 
 const HTML_ENTITIES: Readonly<Record<string, string>> = {

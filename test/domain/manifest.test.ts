@@ -82,6 +82,15 @@ describe('golden manifest', () => {
     ]);
   });
 
+  it('leaves out an unreadable inventory capture time instead of failing', () => {
+    const odd = snapshot('i-0000000000000000d', {
+      packages: [rpm('bash', '5.2.15-1')],
+      captureTime: 'yesterday',
+    });
+    const manifest = captureManifest(odd, { amiId: AMI, capturedAt: NOW });
+    expect(manifest.source).toEqual({ instanceId: 'i-0000000000000000d', tool: 'driftwatch capture' });
+  });
+
   it('refuses to capture without package inventory or with a malformed AMI id', () => {
     expect(() => captureManifest(snapshot('i-0000000000000000c'), { amiId: AMI, capturedAt: NOW })).toThrow(
       CaptureError,

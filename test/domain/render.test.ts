@@ -500,6 +500,13 @@ describe('escapeTerminal', () => {
 });
 
 describe('escapeMarkdown', () => {
+  it('escapes a leading list marker but leaves versions and hyphenated names readable', () => {
+    expect(escapeMarkdown('- item')).toBe('\\- item');
+    expect(escapeMarkdown('1. item')).toBe('1\\. item');
+    expect(escapeMarkdown('3.2.2-1.amzn2023')).toBe('3.2.2-1.amzn2023');
+    expect(escapeMarkdown('openssl-libs')).toBe('openssl-libs');
+  });
+
   it.each([
     ['<!channel>', '&lt;\\!channel&gt;'],
     ['@here', '&#64;here'],
@@ -555,13 +562,13 @@ describe('renderMarkdown', () => {
     );
     expect(web).toContain('| Severity | Instance | Kind | Subject | Expected | Actual |');
     expect(web).toContain(
-      '| high | i\\-web1 | file\\-changed | /etc/ssh/sshd\\_config | sha256:aaa | sha256:bbb |',
+      '| high | i-web1 | file-changed | /etc/ssh/sshd\\_config | sha256:aaa | sha256:bbb |',
     );
     expect(web).toContain(
-      '| medium | i\\-web1 | package\\-added | htop \\(x86\\_64\\) | \\(none\\) | 3\\.2\\.2\\-1\\.amzn2023 |',
+      '| medium | i-web1 | package-added | htop \\(x86\\_64\\) | \\(none\\) | 3.2.2-1.amzn2023 |',
     );
     expect(web).toContain('| Instance | Reason | Detail |');
-    expect(web).toContain('| i\\-web2 | manifest\\-missing |  |');
+    expect(web).toContain('| i-web2 | manifest-missing |  |');
   });
 
   it('lists waived findings and operational errors', () => {
@@ -573,9 +580,9 @@ describe('renderMarkdown', () => {
 
     // Assess
     expect(md).toContain(
-      '| low | i\\-web3 | package\\-added | strace \\(x86\\_64\\) | debugging INC\\-1234 | 2026\\-12\\-31 | policy |',
+      '| low | i-web3 | package-added | strace \\(x86\\_64\\) | debugging INC-1234 | 2026-12-31 | policy |',
     );
-    expect(md).toContain('- **manifests/ami\\-0broken\\.json**: packages\\[3\\]\\.version: expected string');
+    expect(md).toContain('- **manifests/ami-0broken.json**: packages\\[3\\].version: expected string');
   });
 
   it('leaves the waived and errors sections out when they are empty', () => {
@@ -605,7 +612,7 @@ describe('renderMarkdown', () => {
 
     // Assess
     for (const raw of dangerous) expect(md).not.toContain(raw);
-    const row = md.split('\n').find((line) => line.startsWith('| high | i\\-evil'));
+    const row = md.split('\n').find((line) => line.startsWith('| high | i-evil'));
     expect(row).toBeDefined();
     expect(cells(row as string)).toHaveLength(6);
     expect(cells(row as string)[3]).toBe(`${escapeMarkdown(name)} \\(${escapeMarkdown(name)}\\)`);
@@ -621,7 +628,7 @@ describe('renderMarkdown', () => {
     // Assess
     expect(md).not.toContain(ESC);
     expect(md.split('\n').filter((line) => line.startsWith('| injected'))).toEqual([]);
-    const row = md.split('\n').find((line) => line.startsWith('| high | i\\-evil')) as string;
+    const row = md.split('\n').find((line) => line.startsWith('| high | i-evil')) as string;
     expect(cells(row)).toHaveLength(6);
   });
 
