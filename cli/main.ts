@@ -3,7 +3,7 @@
  * Exit codes: 0 no finding at or above --fail-on; 1 drift at or above it; 2 bad usage or bad input.
  */
 import { randomUUID } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   FileFleetSource,
@@ -135,10 +135,26 @@ function required(value: string | undefined, flag: string): string {
 
 /** Writes via a temporary file and a rename, so an interrupted run never leaves half a report. */
 async function writeOutput(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  // Write through links, and straight into anything that is not a regular file (/dev/stdout, a
+  // pipe): renaming over those would replace the link or the device instead of writing to it.
+  let target = path;
+  try {
+    target = await realpath(path);
+    if (!(await stat(target)).isFile()) {
+      await writeFile(target, text);
+      return;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT') {
+      throw new InputError(path, undefined, `cannot be written: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  const tmp = `${target}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, text);
-    await rename(tmp, path);
+    await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => {});
     const code = (error as NodeJS.ErrnoException)?.code;

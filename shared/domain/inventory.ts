@@ -133,6 +133,21 @@ function readFields(entry: Entry, wanted: ReadonlySet<string>): Record<string, s
 }
 
 const APP_FIELDS = new Set(['name', 'version', 'release', 'epoch', 'architecture', 'packageid']);
+/** The spellings SSM writes (PascalCase from the API, lower camel-case in some sync objects), pre-lowered. */
+const APP_KEYS: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
+  Name: 'name',
+  name: 'name',
+  Version: 'version',
+  version: 'version',
+  Release: 'release',
+  release: 'release',
+  Epoch: 'epoch',
+  epoch: 'epoch',
+  Architecture: 'architecture',
+  architecture: 'architecture',
+  PackageId: 'packageid',
+  packageId: 'packageid',
+});
 const INFO_FIELDS = new Set([
   'platformname',
   'platformversion',
@@ -248,8 +263,9 @@ export class SnapshotBuilder {
     let epoch: string | undefined;
     let arch = '';
     let packageId = '';
-    for (const key of Object.keys(entry)) {
-      const field = lowerKey(key);
+    // for-in over a JSON.parse result visits its own keys; it allocates no key array per entry.
+    for (const key in entry) {
+      const field = APP_KEYS[key] ?? lowerKey(key);
       if (!APP_FIELDS.has(field)) continue;
       const text = fieldText(key, entry[key]);
       if (text === undefined) continue;

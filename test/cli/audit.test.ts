@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../shared/domain/report.ts';
@@ -205,6 +205,20 @@ describe('driftwatch audit', () => {
     const written = JSON.parse(await readFile(out, 'utf8')) as AuditReport;
     expect(written.summary.drifted).toBe(1);
     expect(await readdir(dir)).toEqual(['report.json']);
+  });
+
+  it('writes --out through a symbolic link instead of replacing the link', async () => {
+    const dir = await tempDir();
+    const real = join(dir, 'real.json');
+    const link = join(dir, 'latest.json');
+    await writeFile(real, '{}');
+    await symlink(real, link);
+
+    const { code } = await runCli([...fleet.args, '--format', 'json', '--out', link]);
+
+    expect(code).toBe(1);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect((JSON.parse(await readFile(real, 'utf8')) as AuditReport).schemaVersion).toBe(1);
   });
 
   it('renders markdown and html', async () => {
