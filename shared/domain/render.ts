@@ -440,6 +440,30 @@ function decisionText(d: Decision | undefined): { action: string; reasons: strin
   return { action: d.action, reasons: d.reasons.join('; ') };
 }
 
+const SUMMARY_COLUMNS = [
+  'Instances',
+  'Compliant',
+  'Drifted',
+  'Unknown',
+  'Critical',
+  'High',
+  'Medium',
+  'Low',
+  'Waived',
+];
+
+/** The summary counts in SUMMARY_COLUMNS order. */
+function summaryCounts(s: AuditReport['summary']): number[] {
+  return [
+    s.instances,
+    s.compliant,
+    s.drifted,
+    s.unknown,
+    ...SEVERITIES_WORST_FIRST.map((x) => s.findings[x] ?? 0),
+    s.waived,
+  ];
+}
+
 /**
  * GitHub-flavoured Markdown: a summary table, then per group (worst first) the decision, the findings
  * and the unknown instances; waived findings and errors when there are any. At most `maxFindings`
@@ -455,21 +479,7 @@ export function renderMarkdown(report: AuditReport, options: TableRenderOptions 
 
   out.push(`# driftwatch audit report`, '');
   out.push(`Run ${md(report.runId)}, evaluated at ${md(report.evaluatedAt)}`, '');
-  out.push(
-    ...mdTable(
-      ['Instances', 'Compliant', 'Drifted', 'Unknown', 'Critical', 'High', 'Medium', 'Low', 'Waived'],
-      [
-        [
-          s.instances,
-          s.compliant,
-          s.drifted,
-          s.unknown,
-          ...SEVERITIES_WORST_FIRST.map((x) => s.findings[x] ?? 0),
-          s.waived,
-        ].map(String),
-      ],
-    ),
-  );
+  out.push(...mdTable(SUMMARY_COLUMNS, [summaryCounts(s).map(String)]));
   const reasons = unknownReasonsText(report);
   if (reasons) out.push('', `Unknown by reason: ${md(reasons)}`);
 
@@ -605,21 +615,7 @@ export function renderHtml(report: AuditReport, options: TableRenderOptions = {}
 
   body.push(`<h1>driftwatch audit report</h1>`);
   body.push(`<p>Run <code>${html(report.runId)}</code>, evaluated at ${html(report.evaluatedAt)}</p>`);
-  body.push(
-    htmlTable(
-      ['Instances', 'Compliant', 'Drifted', 'Unknown', 'Critical', 'High', 'Medium', 'Low', 'Waived'],
-      [
-        [
-          s.instances,
-          s.compliant,
-          s.drifted,
-          s.unknown,
-          ...SEVERITIES_WORST_FIRST.map((x) => s.findings[x] ?? 0),
-          s.waived,
-        ].map((n) => td(n)),
-      ],
-    ),
-  );
+  body.push(htmlTable(SUMMARY_COLUMNS, [summaryCounts(s).map((n) => td(n))]));
   const reasons = unknownReasonsText(report);
   if (reasons) body.push(`<p>Unknown by reason: ${html(reasons)}</p>`);
 
