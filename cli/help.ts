@@ -4,11 +4,14 @@ const main = `driftwatch — find drift between EC2 instances and their golden A
 
 Usage:
   driftwatch audit   --manifest <file|dir> --inventory <file|dir> [options]
+  driftwatch audit   --live --manifest <dir|s3://bucket/prefix> [--inventory s3://bucket/prefix] [options]
+  driftwatch snapshot --live [--asg NAME ...] [--inventory s3://bucket/prefix] --out fleet.json
   driftwatch capture --inventory <file|dir> --instance <id> --ami <ami-id> > manifest.json
   driftwatch help <command>
 
 Commands:
   audit     Compare every instance's SSM Inventory with the manifest of the AMI it was launched from.
+  snapshot  Freeze the live fleet's inventory into a file that 'audit' reads offline.
   capture   Build a golden manifest from the inventory of a reference instance.
 
 Exit codes: 0 no finding at or above --fail-on, 1 drift at or above it, 2 bad usage or bad input,
@@ -36,6 +39,23 @@ Inputs (the files you already have; no AWS account needed):
   --manifest <path>   A directory of <ami-id>.json golden manifests, or one manifest file.
   --policy <file>     YAML or JSON: staleAfter, ignore globs, allowed version ranges, severity rules,
                       waivers with an expiry date. See examples/policy.yaml.
+
+Live mode (the same engine, on AWS APIs; standard AWS credentials, profile and region):
+  --live              Read the fleet from EC2 and Auto Scaling (running instances, their AMI and group,
+                      the AMI of each group's launch template: instances on an older one are
+                      'ami-outdated').
+  --inventory s3://bucket/prefix
+                      A Resource Data Sync in S3: one GET per instance and inventory type, plus one list
+                      call per 1,000 objects. Recommended past a few hundred instances.
+                      Without --inventory, the SSM API: GetInventory lists managed instances and
+                      ListInventoryEntries reads packages 50 at a time (about ceil(packages/50) calls per
+                      instance: ~19 for a 900-package host), throttled by SSM.
+  --manifest s3://bucket/prefix
+                      Manifests stored as <prefix><ami-id>.json (a local directory works too).
+  --asg NAME          Only these Auto Scaling groups (repeatable).
+  --region R          The region (default: AWS_REGION or the profile's).
+  AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> point the clients at LocalStack or moto.
+  The JSON report lists the AWS calls the run made (apiCalls).
 
 Output:
   --format <f>        text (default; colour only on a terminal, NO_COLOR honoured), json (the report
@@ -77,4 +97,18 @@ hashes and kernel when the instance reported them (Custom:DriftwatchServices, Cu
 Custom:DriftwatchKernel).
 `;
 
-export const HELP = { main, audit, capture } as const;
+const snapshot = `driftwatch snapshot — freeze the live fleet's inventory for offline audits
+
+Usage:
+  driftwatch snapshot --live [--region R] [--asg NAME ...] [--inventory s3://bucket/prefix]
+                      [--out fleet.json] [--instances-out instances.json]
+
+  Reads the running instances from EC2 (optionally only some Auto Scaling groups) and their inventory
+  from a Resource Data Sync in S3 (--inventory) or the SSM API, and writes it in the SSM result-entity
+  shape with full content ({"Entities":[{"Id","Data":{"AWS:Application":{...}}}]}), instance by
+  instance. --instances-out also writes the fleet as describe-instances output. Then, offline:
+
+    driftwatch audit --inventory fleet.json --instances instances.json --manifest ./manifests
+`;
+
+export const HELP = { main, audit, capture, snapshot } as const;

@@ -11,7 +11,7 @@ import {
   FileManifestStore,
   loadPolicyFile,
 } from '../shared/adapters/files.ts';
-import { auditFleet } from '../shared/app/audit-fleet.ts';
+import { type AuditFleetResult, auditFleet } from '../shared/app/audit-fleet.ts';
 import { InventoryTypes } from '../shared/domain/inventory.ts';
 import { CaptureError, captureManifest, manifestToJson } from '../shared/domain/manifest.ts';
 import {
@@ -49,9 +49,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       case 'capture':
         return await captureCommand(rest, io);
       case 'snapshot':
-        throw new UsageError(
-          'snapshot needs --live (reading the SSM API), which this build does not include yet',
-        );
+        return await snapshotCommand(rest, io);
       case '--version':
       case 'version':
         io.stdout.write(`${VERSION}\n`);
@@ -196,6 +194,8 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
     'fail-on-unknown': { type: 'boolean' },
     now: { type: 'string' },
     live: { type: 'boolean' },
+    region: { type: 'string' },
+    asg: { type: 'string', multiple: true },
     act: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
   });
@@ -203,9 +203,9 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP.audit);
     return 0;
   }
-  if (values.live || values.act) {
+  if (values.act) {
     throw new UsageError(
-      '--live and --act (auditing through AWS APIs) are not part of this build yet; audit local files',
+      '--act (alerts and instance refreshes) is not part of this build yet; audit with --live',
     );
   }
   const format = (values.format ?? 'text') as ReportFormat;
@@ -215,25 +215,53 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
   if (!FAIL_ON.includes(failOn))
     throw new UsageError(`--fail-on: '${values['fail-on']}' is not one of ${FAIL_ON.join(', ')}`);
   const manifestPath = required(values.manifest, '--manifest');
-  const inventoryPath = required(values.inventory, '--inventory');
-  if (manifestPath.startsWith('s3://') || inventoryPath.startsWith('s3://')) {
-    throw new UsageError(
-      's3:// locations are read in live mode, which this build does not include yet; use `aws s3 sync` to copy them down',
+  const now = parseNow(values.now, io);
+  const policy: CompiledPolicy = values.policy ? await loadPolicyFile(values.policy) : defaultPolicy();
+  const progress = progressReporter(io, !values.quiet && io.stderr.isTTY === true);
+
+  let result: AuditFleetResult;
+  if (values.live) {
+    if (values.instances)
+      throw new UsageError('--instances is for local files; --live reads the fleet from EC2');
+    // Loaded on demand: local audits never pay for the AWS SDK.
+    const { createAwsClients } = await import('../shared/adapters/aws-clients.ts');
+    const { liveDeps } = await import('../shared/app/live-deps.ts');
+    const clients = createAwsClients({ region: values.region, env: io.env });
+    const inventory = values.inventory ? s3Location(values.inventory, '--inventory') : undefined;
+    const manifests = manifestPath.startsWith('s3://')
+      ? s3Location(manifestPath, '--manifest')
+      : await FileManifestStore.open(manifestPath);
+    const deps = liveDeps(clients, {
+      inventory: inventory ? { kind: 'sync', ...inventory } : { kind: 'ssm' },
+      manifests,
+    });
+    result = await withAwsErrors(() =>
+      auditFleet(deps, {
+        policy,
+        now,
+        runId: randomUUID(),
+        clock: io.clock,
+        onInstance: progress.tick,
+        scope: values.asg?.length ? { asgNames: values.asg } : undefined,
+        apiCalls: () => clients.calls.snapshot(),
+      }),
+    );
+  } else {
+    if (values.region || values.asg) throw new UsageError('--region and --asg go with --live');
+    const inventoryPath = required(values.inventory, '--inventory');
+    if (manifestPath.startsWith('s3://') || inventoryPath.startsWith('s3://')) {
+      throw new UsageError('s3:// locations are read with --live; or copy them down with `aws s3 sync`');
+    }
+    const manifests = await FileManifestStore.open(manifestPath);
+    const fleet = values.instances ? new FileFleetSource(values.instances) : undefined;
+    const inventory = new FileInventorySource(inventoryPath);
+    result = await auditFleet(
+      { inventory, fleet, manifests },
+      { policy, now, runId: randomUUID(), clock: io.clock, onInstance: progress.tick },
     );
   }
-  const now = parseNow(values.now, io);
-
-  const policy: CompiledPolicy = values.policy ? await loadPolicyFile(values.policy) : defaultPolicy();
-  const manifests = await FileManifestStore.open(manifestPath);
-  const fleet = values.instances ? new FileFleetSource(values.instances) : undefined;
-  const progress = progressReporter(io, !values.quiet && io.stderr.isTTY === true);
-  const inventory = new FileInventorySource(inventoryPath);
-
-  const report = await auditFleet(
-    { inventory, fleet, manifests },
-    { policy, now, runId: randomUUID(), clock: io.clock, onInstance: progress.tick },
-  );
   progress.done();
+  const { report } = result;
 
   const color = !values.out && io.stdout.isTTY === true && !io.env.NO_COLOR;
   const text = renderReport(report, format, { color: color || io.env.FORCE_COLOR === '1' });
@@ -247,6 +275,46 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
   return exitCode(report, failOn, values['fail-on-unknown'] === true);
 }
 
+/** `s3://bucket/prefix` -> { bucket, prefix: 'prefix/' } (prefix '' or ending in '/'). */
+export function parseS3Url(url: string): { bucket: string; prefix: string } | undefined {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!match) return undefined;
+  const raw = match[2] ?? '';
+  return { bucket: match[1] as string, prefix: raw === '' || raw.endsWith('/') ? raw : `${raw}/` };
+}
+
+function s3Location(url: string, flag: string): { bucket: string; prefix: string } {
+  const location = parseS3Url(url);
+  if (!location) throw new UsageError(`${flag}: '${url}' is not an s3://bucket/prefix location`);
+  return location;
+}
+
+/** AWS configuration and permission problems are the user's to fix: say which, in one line. */
+async function withAwsErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const name = (error as { name?: unknown })?.name;
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    if (name === 'CredentialsProviderError') {
+      throw new UsageError(
+        `no AWS credentials found (${message}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+      );
+    }
+    if (
+      typeof name === 'string' &&
+      /AccessDenied|UnauthorizedOperation|UnrecognizedClient|InvalidClientTokenId|ExpiredToken/.test(name)
+    ) {
+      throw new UsageError(`AWS refused the call (${name}): ${message}`);
+    }
+    if (name === 'NoSuchBucket') throw new UsageError(`AWS: ${message}`);
+    if (error instanceof Error && /Region is missing/i.test(error.message)) {
+      throw new UsageError('no AWS region: pass --region or set AWS_REGION');
+    }
+    throw error;
+  }
+}
+
 function summaryLine(report: AuditReport): string {
   const s = report.summary;
   return `${s.instances} instances: ${s.compliant} compliant, ${s.drifted} drifted, ${s.unknown} unknown`;
@@ -257,6 +325,44 @@ export function exitCode(report: AuditReport, failOn: Severity | 'none', failOnU
   if (failOn === 'none') return 0;
   const threshold = severityRank(failOn);
   return report.findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
+}
+
+async function snapshotCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    live: { type: 'boolean' },
+    region: { type: 'string' },
+    asg: { type: 'string', multiple: true },
+    inventory: { type: 'string' },
+    out: { type: 'string' },
+    'instances-out': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (values.help) {
+    io.stdout.write(HELP.snapshot);
+    return 0;
+  }
+  if (!values.live) throw new UsageError('snapshot reads the live fleet: pass --live');
+  const inventory = values.inventory ? s3Location(values.inventory, '--inventory') : undefined;
+  const progress = progressReporter(io, !values.quiet && io.stderr.isTTY === true);
+  const { snapshotLive } = await import('./snapshot.ts');
+  const { instances, running } = await withAwsErrors(() =>
+    snapshotLive({
+      region: values.region,
+      asgNames: values.asg,
+      inventory,
+      out: values.out,
+      instancesOut: values['instances-out'],
+      env: io.env,
+      stdout: io.stdout,
+      onInstance: progress.tick,
+    }),
+  );
+  progress.done();
+  if (!values.quiet) {
+    const where = values.out ? `; written to ${values.out}` : '';
+    io.stderr.write(`snapshot: ${instances} of ${running} running instances had inventory${where}\n`);
+  }
+  return 0;
 }
 
 async function captureCommand(args: string[], io: CliIo): Promise<number> {

@@ -21,7 +21,8 @@ import { type InstanceSnapshot, isGone, SnapshotBuilder } from '../domain/invent
 import { AMI_ID, GoldenManifestSchema, indexManifest, type ManifestIndex } from '../domain/manifest.ts';
 import { type CompiledPolicy, compilePolicy, PolicySchema } from '../domain/policy.ts';
 import { describeJsonError, InputError, inputErrorFromZod } from '../errors.ts';
-import type { FleetSource, InventorySource, ManifestStore } from '../ports.ts';
+import type { AuditScope, FleetSource, InventoryFilter, InventorySource, ManifestStore } from '../ports.ts';
+import { inScope } from './memory.ts';
 
 /** A file larger than this is not read (an instance's inventory is a few MiB even with 20,000 packages). */
 export const MAX_INVENTORY_FILE_BYTES = 256 * 1024 * 1024;
@@ -226,7 +227,7 @@ export class FileInventorySource implements InventorySource {
     this.description = path;
   }
 
-  async *snapshots(): AsyncGenerator<InstanceSnapshot> {
+  async *snapshots(filter?: InventoryFilter): AsyncGenerator<InstanceSnapshot> {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(this.path);
@@ -234,13 +235,16 @@ export class FileInventorySource implements InventorySource {
       throw new InputError(this.path, undefined, describeFsError(error), { cause: error });
     }
     if (info.isFile()) {
-      yield* this.fromDocuments([this.path]);
+      yield* keep(this.fromDocuments([this.path]), filter);
       return;
     }
     const entries = await listDir(this.path);
     const typeDirs = entries.filter((e) => e.isDirectory() && TYPE_DIR.test(e.name));
     if (typeDirs.length > 0) {
-      yield* this.fromSyncTree(typeDirs.map((e) => e.name));
+      yield* this.fromSyncTree(
+        typeDirs.map((e) => e.name),
+        filter,
+      );
       return;
     }
     const files = entries
@@ -256,7 +260,7 @@ export class FileInventorySource implements InventorySource {
           'list-inventory-entries responses or snapshot pages (*.json)',
       );
     }
-    yield* this.fromDocuments(files);
+    yield* keep(this.fromDocuments(files), filter);
   }
 
   /** The snapshot of one instance, or undefined when the inventory does not hold it. */
@@ -265,16 +269,21 @@ export class FileInventorySource implements InventorySource {
     return undefined;
   }
 
-  private async *fromSyncTree(typeNames: string[]): AsyncGenerator<InstanceSnapshot> {
+  private async *fromSyncTree(
+    typeNames: string[],
+    filter?: InventoryFilter,
+  ): AsyncGenerator<InstanceSnapshot> {
     const byInstance = new Map<string, SyncInstanceFiles>();
     for (const typeName of typeNames.sort()) {
       await collectSyncFiles(join(this.path, typeName), typeName, byInstance);
     }
-    const instances = [...byInstance.values()].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+    const instances = [...byInstance.values()]
+      .filter((record) => !filter?.instanceIds || filter.instanceIds.has(record.instanceId))
+      .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
     const total = instances.length;
     for (let done = 0; done < total; ) {
       const record = instances[done] as SyncInstanceFiles;
-      const builder = new SnapshotBuilder(record.instanceId);
+      const builder = new SnapshotBuilder(record.instanceId, { keepRaw: filter?.keepRaw });
       for (const file of record.files) {
         let text: string;
         try {
@@ -333,6 +342,16 @@ export class FileInventorySource implements InventorySource {
       this.options.onProgress?.(done, undefined);
       yield builder.build();
     }
+  }
+}
+
+/** Drops the snapshots the filter does not ask for (documents must be parsed to know what they hold). */
+async function* keep(
+  snapshots: AsyncIterable<InstanceSnapshot>,
+  filter: InventoryFilter | undefined,
+): AsyncGenerator<InstanceSnapshot> {
+  for await (const snapshot of snapshots) {
+    if (!filter?.instanceIds || filter.instanceIds.has(snapshot.instanceId)) yield snapshot;
   }
 }
 
@@ -406,7 +425,7 @@ export class FileFleetSource implements FleetSource {
     this.description = path;
   }
 
-  async instances(): Promise<FleetInstance[]> {
+  async instances(scope?: AuditScope): Promise<FleetInstance[]> {
     const raw = await readJsonFile(this.path, MAX_INVENTORY_FILE_BYTES);
     const parsed = DescribeInstancesSchema.safeParse(raw);
     if (!parsed.success) throw inputErrorFromZod(this.path, parsed.error, 3, raw);
@@ -424,7 +443,7 @@ export class FileFleetSource implements FleetSource {
         });
       }
     }
-    return out;
+    return out.filter((instance) => inScope(instance, scope));
   }
 
   async groupAmis(): Promise<ReadonlyMap<string, string>> {
@@ -515,10 +534,17 @@ export class FileManifestStore implements ManifestStore {
 // Policy
 
 export async function loadPolicyFile(path: string): Promise<CompiledPolicy> {
-  const text = await readText(path, MAX_CONFIG_FILE_BYTES);
+  return parsePolicyText(path, await readText(path, MAX_CONFIG_FILE_BYTES));
+}
+
+/**
+ * A policy from its text: JSON when the name ends in .json, else YAML (a superset of JSON). `name`
+ * (a path or an s3:// URI) is what errors mention.
+ */
+export function parsePolicyText(name: string, text: string): CompiledPolicy {
   let raw: unknown;
-  if (/\.json$/i.test(path)) {
-    raw = parseJson(path, text);
+  if (/\.json$/i.test(name)) {
+    raw = parseJson(name, text);
   } else {
     try {
       raw = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, logLevel: 'error' });
@@ -529,10 +555,10 @@ export async function loadPolicyFile(path: string): Promise<CompiledPolicy> {
       const message = (error instanceof Error ? error.message : String(error))
         .split('\n')[0]
         ?.replace(/ at line \d+, column \d+:?$/, '');
-      throw new InputError(path, where, `YAML error: ${message}`, { cause: error });
+      throw new InputError(name, where, `YAML error: ${message}`, { cause: error });
     }
   }
   const parsed = PolicySchema.safeParse(raw ?? {});
-  if (!parsed.success) throw inputErrorFromZod(path, parsed.error, 3, raw);
+  if (!parsed.success) throw inputErrorFromZod(name, parsed.error, 3, raw);
   return compilePolicy(parsed.data);
 }

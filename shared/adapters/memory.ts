@@ -5,14 +5,24 @@
 import type { FleetInstance, ManifestLookup } from '../domain/diff.ts';
 import type { InstanceSnapshot } from '../domain/inventory.ts';
 import type { ManifestIndex } from '../domain/manifest.ts';
-import type { FleetSource, InventorySource, ManifestStore } from '../ports.ts';
+import type { AuditReport } from '../domain/report.ts';
+import type {
+  AuditScope,
+  FleetSource,
+  InventoryFilter,
+  InventorySource,
+  ManifestStore,
+  ReportStore,
+} from '../ports.ts';
 
 export class MemoryInventorySource implements InventorySource {
   readonly description = 'memory';
   constructor(private readonly items: readonly InstanceSnapshot[]) {}
 
-  async *snapshots(): AsyncGenerator<InstanceSnapshot> {
-    for (const item of [...this.items].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1))) yield item;
+  async *snapshots(filter?: InventoryFilter): AsyncGenerator<InstanceSnapshot> {
+    for (const item of [...this.items].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1))) {
+      if (!filter?.instanceIds || filter.instanceIds.has(item.instanceId)) yield item;
+    }
   }
 }
 
@@ -23,12 +33,12 @@ export class MemoryFleetSource implements FleetSource {
     private readonly amis: ReadonlyMap<string, string> = new Map(),
   ) {}
 
-  async instances(): Promise<FleetInstance[]> {
-    return [...this.running];
+  async instances(scope?: AuditScope): Promise<FleetInstance[]> {
+    return this.running.filter((i) => inScope(i, scope));
   }
 
-  async groupAmis(): Promise<ReadonlyMap<string, string>> {
-    return this.amis;
+  async groupAmis(asgNames?: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return asgNames ? new Map([...this.amis].filter(([name]) => asgNames.includes(name))) : this.amis;
   }
 }
 
@@ -53,5 +63,25 @@ export class MemoryManifestStore implements ManifestStore {
     if (invalid !== undefined) return { status: 'invalid', detail: invalid };
     const index = this.byAmi.get(amiId);
     return index ? { status: 'found', index } : { status: 'missing', detail: `no manifest for ${amiId}` };
+  }
+}
+
+/** True when an instance belongs to the scope (every given criterion must hold). */
+export function inScope(instance: FleetInstance, scope: AuditScope | undefined): boolean {
+  if (!scope) return true;
+  if (scope.asgNames && !(instance.asgName !== null && scope.asgNames.includes(instance.asgName)))
+    return false;
+  if (scope.instanceIds && !scope.instanceIds.includes(instance.instanceId)) return false;
+  if (scope.amiId !== undefined && instance.amiId !== scope.amiId) return false;
+  return true;
+}
+
+export class MemoryReportStore implements ReportStore {
+  readonly description = 'memory';
+  readonly reports: AuditReport[] = [];
+
+  async put(report: AuditReport): Promise<string> {
+    this.reports.push(report);
+    return `memory://reports/${report.runId}.json`;
   }
 }

@@ -71,6 +71,19 @@ export interface InstanceSnapshot {
   readonly types: ReadonlyMap<string, string | undefined>;
   /** Why the inventory is incomplete or was partly unreadable; empty when whole. */
   readonly problems: readonly string[];
+  /**
+   * The inventory as received, type by type, in the SSM result-entity shape — kept only when the
+   * builder was asked to (`driftwatch snapshot` writes it; audits do not need it).
+   */
+  readonly raw?: ReadonlyMap<string, RawInventoryItem>;
+}
+
+/** One inventory type of one instance as SSM returns it (GetInventory's result item shape). */
+export interface RawInventoryItem {
+  readonly TypeName: string;
+  readonly SchemaVersion: string;
+  readonly CaptureTime: string | undefined;
+  readonly Content: unknown[];
 }
 
 export function packageKey(name: string, arch: string): string {
@@ -192,7 +205,14 @@ export class SnapshotBuilder {
   private readonly types = new Map<string, string | undefined>();
   private readonly problems: string[] = [];
 
-  constructor(readonly instanceId: string) {}
+  private readonly raw: Map<string, RawInventoryItem> | undefined;
+
+  constructor(
+    readonly instanceId: string,
+    options: { readonly keepRaw?: boolean | undefined } = {},
+  ) {
+    this.raw = options.keepRaw ? new Map() : undefined;
+  }
 
   /** Records a problem that makes the inventory partial (an unreadable entry, a size limit hit). */
   addProblem(problem: string): void {
@@ -203,9 +223,27 @@ export class SnapshotBuilder {
    * Adds the entries of one inventory type. `captureTime` is the type's capture time (ISO-8601) when
    * known. Types driftwatch does not audit are recorded (for completeness checks) and otherwise ignored.
    */
-  addType(typeName: string, captureTime: string | undefined, entries: Iterable<unknown>): void {
+  addType(
+    typeName: string,
+    captureTime: string | undefined,
+    entries: Iterable<unknown>,
+    schemaVersion = '1.0',
+  ): void {
     const previous = this.types.get(typeName);
     this.types.set(typeName, minTime(previous, captureTime));
+    if (this.raw) {
+      const kept = this.raw.get(typeName);
+      const content = [...entries];
+      entries = content;
+      if (kept) kept.Content.push(...content);
+      else
+        this.raw.set(typeName, {
+          TypeName: typeName,
+          SchemaVersion: schemaVersion,
+          CaptureTime: captureTime,
+          Content: content,
+        });
+    }
     let count = 0;
     for (const entry of entries) {
       count++;
@@ -360,6 +398,7 @@ export class SnapshotBuilder {
       kernel: this.kernel,
       types: this.types,
       problems: this.problems,
+      ...(this.raw ? { raw: this.raw } : {}),
     };
   }
 }

@@ -79,6 +79,48 @@ export interface AuditReport {
   waived: WaivedFinding[];
   /** Problems that did not stop the run but make parts of it less certain (an invalid manifest, ...). */
   errors: OperationalError[];
+  /** What this run audited, when not the whole fleet (a group, an instance, an AMI's instances). */
+  scope?: { asgNames?: readonly string[]; instanceIds?: readonly string[]; amiId?: string };
+  /** AWS calls made by the run, by `Service.Operation` (live mode only). */
+  apiCalls?: Record<string, number>;
+}
+
+export interface GroupSummary {
+  asgName: string | null;
+  instances: number;
+  compliant: number;
+  drifted: number;
+  unknown: number;
+  findings: Record<Severity, number>;
+}
+
+/** Per Auto Scaling group counts (metrics, digests), groups sorted by name, no group last. */
+export function groupSummaries(report: Pick<AuditReport, 'instances' | 'findings'>): GroupSummary[] {
+  const groups = new Map<string | null, GroupSummary>();
+  const get = (asgName: string | null) => {
+    let g = groups.get(asgName);
+    if (!g) {
+      g = {
+        asgName,
+        instances: 0,
+        compliant: 0,
+        drifted: 0,
+        unknown: 0,
+        findings: { critical: 0, high: 0, medium: 0, low: 0 },
+      };
+      groups.set(asgName, g);
+    }
+    return g;
+  };
+  for (const i of report.instances) {
+    const g = get(i.asgName);
+    g.instances++;
+    g[i.status]++;
+  }
+  for (const f of report.findings) get(f.asgName).findings[f.severity]++;
+  return [...groups.values()].sort((a, b) =>
+    a.asgName === null ? 1 : b.asgName === null ? -1 : compareText(a.asgName, b.asgName),
+  );
 }
 
 export function emptySummary(): ReportSummary {

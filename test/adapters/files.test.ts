@@ -199,7 +199,7 @@ describe('FileInventorySource: Resource Data Sync tree', () => {
 
     // Act
     const started = Date.now();
-    const report = await auditFleet(
+    const { report } = await auditFleet(
       { inventory: new FileInventorySource(root), manifests: await FileManifestStore.open(manifests) },
       { policy: defaultPolicy(), now: new Date(NOW), runId: 'big' },
     );
@@ -233,7 +233,7 @@ describe('FileInventorySource: Resource Data Sync tree', () => {
 
     // Act
     const snapshots = await collect(new FileInventorySource(root));
-    const report = await auditFleet(
+    const { report } = await auditFleet(
       { inventory: new FileInventorySource(root), manifests: await FileManifestStore.open(manifests) },
       { policy: defaultPolicy(), now: new Date(NOW), runId: 'partial' },
     );

@@ -3,6 +3,7 @@ import {
   MemoryFleetSource,
   MemoryInventorySource,
   MemoryManifestStore,
+  MemoryReportStore,
 } from '../../shared/adapters/memory.ts';
 import { auditFleet } from '../../shared/app/audit-fleet.ts';
 import type { ManifestLookup } from '../../shared/domain/diff.ts';
@@ -35,7 +36,7 @@ describe('auditFleet use case', () => {
     const manifests = new MemoryManifestStore([golden.index]);
 
     // Act
-    const report = await auditFleet({ inventory, fleet, manifests }, options);
+    const { report } = await auditFleet({ inventory, fleet, manifests }, options);
 
     // Assess
     expect(report.summary).toMatchObject({ instances: 4, compliant: 1, drifted: 1, unknown: 2 });
@@ -62,7 +63,7 @@ describe('auditFleet use case', () => {
       clean('i-00000000000000001'),
       drifted('i-00000000000000002'),
     ]);
-    const report = await auditFleet(
+    const { report } = await auditFleet(
       { inventory, manifests: new MemoryManifestStore([golden.index]) },
       options,
     );
@@ -71,7 +72,7 @@ describe('auditFleet use case', () => {
   });
 
   it('reports an instance on an older AMI than its group template as ami-outdated', async () => {
-    const report = await auditFleet(
+    const { report } = await auditFleet(
       {
         inventory: new MemoryInventorySource([clean('i-00000000000000001')]),
         fleet: new MemoryFleetSource(
@@ -88,7 +89,7 @@ describe('auditFleet use case', () => {
   });
 
   it('reports an invalid manifest as an operational error and its instances as unknown', async () => {
-    const report = await auditFleet(
+    const { report } = await auditFleet(
       {
         inventory: new MemoryInventorySource([clean('i-00000000000000001')]),
         fleet: new MemoryFleetSource([instance('i-00000000000000001', 'web')]),
@@ -102,7 +103,7 @@ describe('auditFleet use case', () => {
 
   it('merges per-scope reports by concatenation and summed summaries', async () => {
     const manifests = new MemoryManifestStore([golden.index]);
-    const web = await auditFleet(
+    const { report: web } = await auditFleet(
       {
         inventory: new MemoryInventorySource([drifted('i-00000000000000001')]),
         fleet: new MemoryFleetSource([instance('i-00000000000000001', 'web')]),
@@ -110,7 +111,7 @@ describe('auditFleet use case', () => {
       },
       options,
     );
-    const api = await auditFleet(
+    const { report: api } = await auditFleet(
       {
         inventory: new MemoryInventorySource([clean('i-00000000000000002')]),
         fleet: new MemoryFleetSource([
@@ -126,5 +127,72 @@ describe('auditFleet use case', () => {
     expect(merged.summary.findings.medium).toBe(1);
     expect(merged.instances).toHaveLength(3);
     expect(merged.decisions.map((d) => d.asgName)).toEqual(['web', 'api']);
+  });
+
+  it('audits only the scope it is given, reads inventory only for it, and records the scope', async () => {
+    // Prepare
+    const requested: string[][] = [];
+    const inventory = new MemoryInventorySource([
+      drifted('i-00000000000000001'),
+      clean('i-00000000000000002'),
+    ]);
+    const spy = {
+      description: 'spy',
+      snapshots: (filter?: { instanceIds?: ReadonlySet<string> }) => {
+        requested.push([...(filter?.instanceIds ?? [])]);
+        return inventory.snapshots(filter);
+      },
+    };
+    const fleet = new MemoryFleetSource([
+      instance('i-00000000000000001', 'web'),
+      instance('i-00000000000000002', 'api'),
+    ]);
+
+    // Act
+    const { report } = await auditFleet(
+      { inventory: spy, fleet, manifests: new MemoryManifestStore([golden.index]) },
+      { ...options, scope: { asgNames: ['api'] } },
+    );
+
+    // Assess
+    expect(report.instances.map((i) => i.instanceId)).toEqual(['i-00000000000000002']);
+    expect(requested).toEqual([['i-00000000000000002']]);
+    expect(report.scope).toEqual({ asgNames: ['api'] });
+  });
+
+  it('reads no inventory when nothing runs in the scope', async () => {
+    let reads = 0;
+    const spy = {
+      description: 'spy',
+      snapshots: () => {
+        reads++;
+        return new MemoryInventorySource([]).snapshots();
+      },
+    };
+    const { report } = await auditFleet(
+      {
+        inventory: spy,
+        fleet: new MemoryFleetSource([]),
+        manifests: new MemoryManifestStore([golden.index]),
+      },
+      { ...options, scope: { instanceIds: ['i-0000000000000dead'] } },
+    );
+    expect(report.summary.instances).toBe(0);
+    expect(reads).toBe(0);
+  });
+
+  it('stores the report and records the API calls of the run', async () => {
+    const reports = new MemoryReportStore();
+    const { report, location } = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([clean('i-00000000000000001')]),
+        manifests: new MemoryManifestStore([golden.index]),
+        reports,
+      },
+      { ...options, apiCalls: () => ({ 'S3.GetObject': 2, 'S3.ListObjectsV2': 1 }) },
+    );
+    expect(location).toBe('memory://reports/run-1.json');
+    expect(reports.reports).toEqual([report]);
+    expect(report.apiCalls).toEqual({ 'S3.GetObject': 2, 'S3.ListObjectsV2': 1 });
   });
 });
