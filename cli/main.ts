@@ -289,25 +289,35 @@ function s3Location(url: string, flag: string): { bucket: string; prefix: string
   return location;
 }
 
+/** The AWS error names along an error's cause chain (adapters wrap SDK errors in their own). */
+function errorNames(error: unknown): string[] {
+  const names: string[] = [];
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const name = (e as { name?: unknown }).name;
+    if (typeof name === 'string') names.push(name);
+  }
+  return names;
+}
+
+const REFUSED =
+  /AccessDenied|UnauthorizedOperation|UnrecognizedClient|InvalidClientTokenId|ExpiredToken|SignatureDoesNotMatch/;
+
 /** AWS configuration and permission problems are the user's to fix: say which, in one line. */
 async function withAwsErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const name = (error as { name?: unknown })?.name;
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    if (name === 'CredentialsProviderError') {
+    const names = errorNames(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    if (names.includes('CredentialsProviderError')) {
       throw new UsageError(
         `no AWS credentials found (${message}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
       );
     }
-    if (
-      typeof name === 'string' &&
-      /AccessDenied|UnauthorizedOperation|UnrecognizedClient|InvalidClientTokenId|ExpiredToken/.test(name)
-    ) {
-      throw new UsageError(`AWS refused the call (${name}): ${message}`);
-    }
-    if (name === 'NoSuchBucket') throw new UsageError(`AWS: ${message}`);
+    const refused = names.find((n) => REFUSED.test(n));
+    if (refused) throw new UsageError(`AWS refused a call (${refused}): ${message}`);
+    if (names.includes('NoSuchBucket'))
+      throw new UsageError(message.includes('bucket') ? message : `AWS: ${message}`);
     if (error instanceof Error && /Region is missing/i.test(error.message)) {
       throw new UsageError('no AWS region: pass --region or set AWS_REGION');
     }

@@ -122,7 +122,7 @@ export class SyncedInventorySource implements InventorySource {
     let next = 0;
     const fill = () => {
       while (window.length < this.concurrency && next < instances.length) {
-        window.push(this.readInstance(instances[next++] as InstanceObjects, abort.signal));
+        window.push(this.readInstance(instances[next++] as InstanceObjects, abort.signal, filter?.keepRaw));
       }
     };
     try {
@@ -200,8 +200,12 @@ export class SyncedInventorySource implements InventorySource {
   }
 
   /** Reads every object of one instance, one after the other. Never rejects: failures become problems. */
-  private async readInstance(record: InstanceObjects, signal: AbortSignal): Promise<InstanceSnapshot> {
-    const builder = new SnapshotBuilder(record.instanceId);
+  private async readInstance(
+    record: InstanceObjects,
+    signal: AbortSignal,
+    keepRaw: boolean | undefined,
+  ): Promise<InstanceSnapshot> {
+    const builder = new SnapshotBuilder(record.instanceId, { keepRaw });
     for (const object of record.objects) {
       if (signal.aborted) break; // the consumer is gone: this snapshot will not be yielded
       try {

@@ -91,6 +91,7 @@ export async function auditFleet(
   };
 
   const seen = new Set<string>();
+  const unreadable: string[] = [];
   // With a fleet, an empty scope means nothing runs there: do not read the whole inventory for it.
   if (!running || running.size > 0) {
     for await (const snapshot of deps.inventory.snapshots(filter)) {
@@ -104,6 +105,7 @@ export async function auditFleet(
         instance = { instanceId: snapshot.instanceId, amiId: undefined, asgName: null };
       }
       seen.add(snapshot.instanceId);
+      if (snapshot.problems.length > 0) unreadable.push(`${snapshot.instanceId}: ${snapshot.problems[0]}`);
       await audit({ instance, snapshot });
     }
   }
@@ -113,6 +115,16 @@ export async function auditFleet(
     }
   }
 
+  if (unreadable.length > 0) {
+    // Throttled past the retries, an object too large or malformed: those instances are unknown
+    // (inventory-partial) or drifted on what could be read, never compliant. Say how many.
+    const shown = unreadable.slice(0, 3).join('; ');
+    const more = unreadable.length > 3 ? `; and ${unreadable.length - 3} more` : '';
+    builder.addError({
+      source: `inventory ${deps.inventory.description}`,
+      message: `${unreadable.length} instance(s) could only partly be read: ${shown}${more}`,
+    });
+  }
   const report = builder.build({
     runId: options.runId,
     startedAt,

@@ -195,4 +195,27 @@ describe('auditFleet use case', () => {
     expect(reports.reports).toEqual([report]);
     expect(report.apiCalls).toEqual({ 'S3.GetObject': 2, 'S3.ListObjectsV2': 1 });
   });
+
+  it('says how many instances could only partly be read, and never counts them compliant', async () => {
+    const partial = snapshot('i-00000000000000001', { packages: [rpm('bash', '5.2.15-1.amzn2023.0.2')] });
+    const throttled = {
+      ...partial,
+      problems: ['AWS:Application: ThrottlingException after 8 attempts: Rate exceeded'],
+    };
+    const { report } = await auditFleet(
+      {
+        inventory: new MemoryInventorySource([throttled]),
+        manifests: new MemoryManifestStore([golden.index]),
+      },
+      options,
+    );
+    expect(report.instances[0]).toMatchObject({ status: 'unknown', reason: 'inventory-partial' });
+    expect(report.errors).toEqual([
+      {
+        source: 'inventory memory',
+        message:
+          '1 instance(s) could only partly be read: i-00000000000000001: AWS:Application: ThrottlingException after 8 attempts: Rate exceeded',
+      },
+    ]);
+  });
 });
