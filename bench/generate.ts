@@ -53,8 +53,20 @@ function goldenPackages(count: number): Pkg[] {
   }));
 }
 
-function instanceId(i: number): string {
+export function benchInstanceId(i: number): string {
   return `i-0${i.toString(16).padStart(16, '0')}`;
+}
+
+const goldenCache = new Map<number, Pkg[]>();
+
+/** The AWS:Application entries of bench instance `i` (the golden list, or its drifted variant). */
+export function appEntries(i: number, packagesPerInstance: number, id = benchInstanceId(i)) {
+  let golden = goldenCache.get(packagesPerInstance);
+  if (!golden) {
+    golden = goldenPackages(packagesPerInstance);
+    goldenCache.set(packagesPerInstance, golden);
+  }
+  return packagesOf(golden, i).map((p) => appEntry(p, id));
 }
 
 function appEntry(p: Pkg, id: string) {
@@ -147,8 +159,8 @@ export function generateFleet(dir: string, count: number, packagesPerInstance = 
   };
   const reservations: unknown[] = [];
   for (let i = 0; i < count; i++) {
-    const id = instanceId(i);
-    const entries = packagesOf(golden, i).map((p) => appEntry(p, id));
+    const id = benchInstanceId(i);
+    const entries = appEntries(i, packagesPerInstance, id);
     writeFileSync(join(appDir, `${id}.json`), `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
     writeFileSync(join(infoDir, `${id}.json`), `${JSON.stringify(info(id))}\n`);
     page.push({
