@@ -22,7 +22,7 @@ const audit = `driftwatch audit — compare each instance with the golden manife
 
 Usage:
   driftwatch audit --manifest <file|dir> --inventory <file|dir> [--instances <file>]
-                   [--policy <file.yaml|json>] [--format text|json|markdown|html] [--out <file>]
+                   [--policy <file.yaml|json>] [--format text|json|markdown|html|chatbot] [--out <file>]
                    [--fail-on low|medium|high|critical|none] [--fail-on-unknown] [--now <ISO-8601>]
 
 Inputs (the files you already have; no AWS account needed):
@@ -57,9 +57,19 @@ Live mode (the same engine, on AWS APIs; standard AWS credentials, profile and r
   AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> point the clients at LocalStack or moto.
   The JSON report lists the AWS calls the run made (apiCalls).
 
+Acting on drift (live mode; what the deployed act function does, from a terminal):
+  --act               Decide per Auto Scaling group (the policy's remediation block), publish one digest
+                      per group with new or changed drift to SNS (AWS Chatbot format, so Slack shows it),
+                      and start guarded instance refreshes for opted-in groups. Needs --policy.
+  --dry-run           With --act: decide and print what would be sent and refreshed; change nothing.
+  --topic ARN         The SNS topic (or DRIFTWATCH_TOPIC_ARN).
+  --state-table NAME  The DynamoDB alert-state table (or DRIFTWATCH_STATE_TABLE): unchanged drift is not
+                      alerted twice, and a refresh decision starts at most one refresh.
+
 Output:
   --format <f>        text (default; colour only on a terminal, NO_COLOR honoured), json (the report
-                      contract), markdown, html.
+                      contract), markdown, html, or chatbot: the digest messages that would be published
+                      (decided without live state: all drift counts as new, no group as opted in).
   --out <file>        Write the report to a file (atomically) instead of standard output.
   --fail-on <sev>     Exit 1 when a finding is at or above this severity (default: low). 'none' always
                       exits 0 on a completed audit.

@@ -123,7 +123,7 @@ function parseNow(value: string | undefined, io: CliIo): Date {
   return new Date(ms);
 }
 
-const FORMATS: readonly ReportFormat[] = ['text', 'json', 'markdown', 'html'];
+const FORMATS: readonly (ReportFormat | 'chatbot')[] = ['text', 'json', 'markdown', 'html', 'chatbot'];
 const FAIL_ON = [...SEVERITIES, 'none'] as const;
 
 function required(value: string | undefined, flag: string): string {
@@ -197,18 +197,28 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
     region: { type: 'string' },
     asg: { type: 'string', multiple: true },
     act: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    topic: { type: 'string' },
+    'state-table': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
   });
   if (values.help) {
     io.stdout.write(HELP.audit);
     return 0;
   }
+  const topic = values.topic ?? io.env.DRIFTWATCH_TOPIC_ARN;
+  const stateTable = values['state-table'] ?? io.env.DRIFTWATCH_STATE_TABLE;
   if (values.act) {
-    throw new UsageError(
-      '--act (alerts and instance refreshes) is not part of this build yet; audit with --live',
-    );
+    if (!values.live) throw new UsageError('--act needs --live: it alerts and refreshes the live fleet');
+    if (!values.policy)
+      throw new UsageError('--act needs --policy: its remediation block decides what to do');
+    if (!topic) throw new UsageError('--act needs --topic <sns-topic-arn> (or DRIFTWATCH_TOPIC_ARN)');
+    if (!stateTable)
+      throw new UsageError('--act needs --state-table <dynamodb-table> (or DRIFTWATCH_STATE_TABLE)');
+  } else if (values['dry-run']) {
+    throw new UsageError('--dry-run goes with --act');
   }
-  const format = (values.format ?? 'text') as ReportFormat;
+  const format = (values.format ?? 'text') as ReportFormat | 'chatbot';
   if (!FORMATS.includes(format))
     throw new UsageError(`--format: '${values.format}' is not one of ${FORMATS.join(', ')}`);
   const failOn = (values['fail-on'] ?? 'low') as (typeof FAIL_ON)[number];
@@ -263,8 +273,27 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
   progress.done();
   const { report } = result;
 
+  if (values.act) {
+    const { runAct } = await import('./act.ts');
+    await withAwsErrors(() =>
+      runAct(report, {
+        policy,
+        now,
+        region: values.region,
+        topicArn: topic as string,
+        stateTable: stateTable as string,
+        dryRun: values['dry-run'] === true,
+        env: io.env,
+        stderr: io.stderr,
+      }),
+    );
+  }
+
   const color = !values.out && io.stdout.isTTY === true && !io.env.NO_COLOR;
-  const text = renderReport(report, format, { color: color || io.env.FORCE_COLOR === '1' });
+  const text =
+    format === 'chatbot'
+      ? await chatbotPreview(report, policy, now)
+      : renderReport(report, format, { color: color || io.env.FORCE_COLOR === '1' });
   if (values.out) {
     await writeOutput(values.out, text);
     if (!values.quiet) io.stderr.write(`${summaryLine(report)}; report written to ${values.out}\n`);
@@ -273,6 +302,24 @@ async function auditCommand(args: string[], io: CliIo): Promise<number> {
   }
   for (const error of report.errors) io.stderr.write(`warning: ${error.source}: ${error.message}\n`);
   return exitCode(report, failOn, values['fail-on-unknown'] === true);
+}
+
+/**
+ * The digests a run would publish, decided with no live state: every group's drift counts as new
+ * and no group as opted into refreshes.
+ */
+async function chatbotPreview(report: AuditReport, policy: CompiledPolicy, now: Date): Promise<string> {
+  const { renderChatbotPreview } = await import('../shared/domain/chatbot.ts');
+  const { decideActions } = await import('../shared/domain/decide.ts');
+  const decisions = decideActions({
+    instances: report.instances,
+    findings: report.findings,
+    policy,
+    groups: new Map(),
+    memory: new Map(),
+    now,
+  });
+  return renderChatbotPreview(report, decisions);
 }
 
 /** `s3://bucket/prefix` -> { bucket, prefix: 'prefix/' } (prefix '' or ending in '/'). */

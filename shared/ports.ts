@@ -3,6 +3,7 @@
  * (shared/adapters/memory.ts) and real adapters (shared/adapters): local files and AWS services.
  * One contract suite per port (test/ports) holds the fake and the adapters to the same behaviour.
  */
+import type { AlertMemory, GroupState, RefreshOutcome } from './domain/decide.ts';
 import type { FleetInstance, ManifestLookup } from './domain/diff.ts';
 import type { InstanceSnapshot } from './domain/inventory.ts';
 import type { AuditReport } from './domain/report.ts';
@@ -62,3 +63,88 @@ export interface ReportStore {
   /** Stores the report; returns where it went (an s3:// URI, a path). */
   put(report: AuditReport): Promise<string>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Acting on drift
+
+/** One message for subscribers (SNS: AWS Chatbot -> Slack, email, queues). */
+export interface OutboundMessage {
+  /** The body: AWS Chatbot custom-notification JSON, which other subscribers parse too. At most 256 KiB. */
+  readonly body: string;
+  /** For email subscribers (SNS Subject: at most 100 printable ASCII characters). */
+  readonly subject: string;
+  /** SNS message attributes for filter policies: severity, asgName, eventType. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface Notifier {
+  readonly description: string;
+  /** Publishes one message; rejects when it was not accepted (the caller keeps the alert pending). */
+  publish(message: OutboundMessage): Promise<{ messageId: string }>;
+}
+
+/**
+ * Alert and remediation state (DynamoDB single table: pk, sk, TTL expiresAt). Every write that
+ * guards against a racing run is conditional.
+ */
+export interface AlertState {
+  readonly description: string;
+  /** What was last alerted, per group name ('' for instances outside any group). */
+  alertMemory(groupKeys: readonly string[]): Promise<Map<string, AlertMemory>>;
+  /**
+   * Takes the right to alert for a group for `leaseSeconds`; false when another run holds it. The
+   * holder publishes, then records, then releases: a failed publish records nothing and is retried
+   * by the next run; a racing run does not alert twice.
+   */
+  claimAlert(groupKey: string, runId: string, now: Date, leaseSeconds: number): Promise<boolean>;
+  /** Records what was alerted (only the lease holder may); drift resolved records an empty set. */
+  recordAlert(groupKey: string, runId: string, memory: AlertMemory): Promise<void>;
+  releaseAlert(groupKey: string, runId: string): Promise<void>;
+  /** Refreshes driftwatch started for the group since `since`, and the latest of them. */
+  refreshHistory(
+    asgName: string,
+    since: Date,
+  ): Promise<{ count: number; latest?: { refreshId: string; startedAt: string } }>;
+  /**
+   * Idempotency for a refresh decision: the first caller for `decisionKey` gets true; a retried
+   * Lambda with the same decision gets false (and the refresh id, once recorded).
+   */
+  claimRefresh(
+    decisionKey: string,
+    asgName: string,
+    now: Date,
+  ): Promise<{ claimed: boolean; refreshId?: string }>;
+  recordRefresh(decisionKey: string, asgName: string, refreshId: string, now: Date): Promise<void>;
+}
+
+export interface RefreshPreferences {
+  readonly minHealthyPercentage: number;
+  readonly autoRollback: boolean;
+  readonly checkpointPercentages?: readonly number[] | undefined;
+  readonly instanceWarmup?: number | undefined;
+}
+
+export type RefreshStart =
+  | {
+      readonly status: 'started';
+      readonly refreshId: string;
+      readonly autoRollback: boolean;
+      readonly notes: readonly string[];
+    }
+  | { readonly status: 'in-progress'; readonly notes: readonly string[] }
+  | { readonly status: 'refused'; readonly reason: string };
+
+/** Replaces drifted instances from the golden AMI: a guarded Auto Scaling instance refresh. */
+export interface Remediator {
+  readonly description: string;
+  /** Live state of groups: opt-in tag, refresh running, the outcome of a given refresh. */
+  groupStates(
+    asgNames: readonly string[],
+    requireTag: string,
+    lastRefreshIds: ReadonlyMap<string, string>,
+  ): Promise<Map<string, Omit<GroupState, 'refreshesToday'>>>;
+  /** Starts a refresh pinned to the group's own launch template version (never $Latest/$Default). */
+  startRefresh(asgName: string, preferences: RefreshPreferences): Promise<RefreshStart>;
+}
+
+export type { RefreshOutcome };

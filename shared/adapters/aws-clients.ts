@@ -7,8 +7,10 @@
  * counted per service and operation, and the counts go into the report (`apiCalls`).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 /** Counts AWS calls by `Service.Operation` (`S3.GetObject`, `SSM.ListInventoryEntries`). */
@@ -70,20 +72,51 @@ export interface AwsClients {
   readonly calls: ApiCallCounter;
 }
 
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const env = options.env ?? process.env;
-  const calls = new ApiCallCounter();
-  const base = {
+function baseConfig(options: AwsClientOptions) {
+  return {
     ...(options.region ? { region: options.region } : {}),
     retryMode: 'adaptive' as const,
     maxAttempts: options.maxAttempts ?? 8,
   };
-  // A custom S3 endpoint (moto, LocalStack, MinIO) is usually an address, not a DNS name that can
-  // carry the bucket as a subdomain: address buckets by path there.
+}
+
+/** A custom S3 endpoint (moto, LocalStack, MinIO) is usually an address: address buckets by path there. */
+function s3Client(options: AwsClientOptions, calls: ApiCallCounter): S3Client {
+  const env = options.env ?? process.env;
   const customS3 = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+  return countCalls(new S3Client({ ...baseConfig(options), forcePathStyle: customS3 }), 'S3', calls);
+}
+
+/** The clients the audit needs. */
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const calls = new ApiCallCounter();
+  const base = baseConfig(options);
   return {
-    s3: countCalls(new S3Client({ ...base, forcePathStyle: customS3 }), 'S3', calls),
+    s3: s3Client(options, calls),
     ssm: countCalls(new SSMClient(base), 'SSM', calls),
+    ec2: countCalls(new EC2Client(base), 'EC2', calls),
+    autoScaling: countCalls(new AutoScalingClient(base), 'AutoScaling', calls),
+    calls,
+  };
+}
+
+export interface ActClients {
+  readonly s3: S3Client;
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
+  readonly calls: ApiCallCounter;
+}
+
+/** The clients the act step needs (publishing, alert state, refreshes): no SSM, no inventory. */
+export function createActClients(options: AwsClientOptions = {}): ActClients {
+  const calls = new ApiCallCounter();
+  const base = baseConfig(options);
+  return {
+    s3: s3Client(options, calls),
+    sns: countCalls(new SNSClient(base), 'SNS', calls),
+    dynamodb: countCalls(new DynamoDBClient(base), 'DynamoDB', calls),
     ec2: countCalls(new EC2Client(base), 'EC2', calls),
     autoScaling: countCalls(new AutoScalingClient(base), 'AutoScaling', calls),
     calls,

@@ -2,6 +2,8 @@
  * In-memory adapters for every port: the fakes the contract suites hold the real adapters to, and
  * what tests and examples wire in when no files or AWS account are involved.
  */
+
+import type { GroupState } from '../domain/decide.ts';
 import type { FleetInstance, ManifestLookup } from '../domain/diff.ts';
 import type { InstanceSnapshot } from '../domain/inventory.ts';
 import type { ManifestIndex } from '../domain/manifest.ts';
@@ -12,6 +14,11 @@ import type {
   InventoryFilter,
   InventorySource,
   ManifestStore,
+  Notifier,
+  OutboundMessage,
+  RefreshPreferences,
+  RefreshStart,
+  Remediator,
   ReportStore,
 } from '../ports.ts';
 
@@ -83,5 +90,63 @@ export class MemoryReportStore implements ReportStore {
   async put(report: AuditReport): Promise<string> {
     this.reports.push(report);
     return `memory://reports/${report.runId}.json`;
+  }
+}
+
+/** Keeps what it was asked to publish; can be told to fail, to test that failed alerts are retried. */
+export class MemoryNotifier implements Notifier {
+  readonly description = 'memory';
+  readonly messages: OutboundMessage[] = [];
+  failNext = 0;
+
+  async publish(message: OutboundMessage): Promise<{ messageId: string }> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('publish failed (test)');
+    }
+    this.messages.push(message);
+    return { messageId: `msg-${this.messages.length}` };
+  }
+}
+
+/** Groups with their opt-in tag and refresh state; records every refresh it starts. */
+export class MemoryRemediator implements Remediator {
+  readonly description = 'memory';
+  readonly started: { asgName: string; preferences: RefreshPreferences; refreshId: string }[] = [];
+  constructor(
+    private readonly groups: ReadonlyMap<
+      string,
+      { tags: Readonly<Record<string, string>>; refreshInProgress?: boolean }
+    >,
+  ) {}
+
+  async groupStates(
+    asgNames: readonly string[],
+    requireTag: string,
+    lastRefreshIds: ReadonlyMap<string, string>,
+  ): Promise<Map<string, Omit<GroupState, 'refreshesToday'>>> {
+    const [key, value] = requireTag.split('=', 2) as [string, string | undefined];
+    const out = new Map<string, Omit<GroupState, 'refreshesToday'>>();
+    for (const name of asgNames) {
+      const group = this.groups.get(name);
+      if (!group) continue;
+      const tag = Object.hasOwn(group.tags, key) ? group.tags[key] : undefined;
+      const lastId = lastRefreshIds.get(name);
+      const last = this.started.find((s) => s.refreshId === lastId);
+      out.set(name, {
+        asgName: name,
+        optedIn: tag !== undefined && (value === undefined || tag === value),
+        refreshInProgress: group.refreshInProgress ?? false,
+        ...(last ? { lastRefresh: { refreshId: last.refreshId, status: 'InProgress' } } : {}),
+      });
+    }
+    return out;
+  }
+
+  async startRefresh(asgName: string, preferences: RefreshPreferences): Promise<RefreshStart> {
+    if (this.groups.get(asgName)?.refreshInProgress) return { status: 'in-progress', notes: [] };
+    const refreshId = `refresh-${this.started.length + 1}`;
+    this.started.push({ asgName, preferences, refreshId });
+    return { status: 'started', refreshId, autoRollback: preferences.autoRollback, notes: [] };
   }
 }

@@ -2,7 +2,7 @@
  * Every run's JSON report in S3: `s3://<bucket>/<prefix><yyyy>/<mm>/<dd>/<runId>.json`, dated by the
  * run's start (UTC). Encryption is the bucket's default (SSE-S3 or the bucket's KMS key): no keys here.
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AuditReport } from '../domain/report.ts';
 import type { ReportStore } from '../ports.ts';
 import { awsErrorName } from './aws-clients.ts';
@@ -71,5 +71,33 @@ export class S3ReportStore implements ReportStore {
       throw new ReportStoreError(`${uri}: cannot store the report: ${name}: ${message}`, { cause: error });
     }
     return uri;
+  }
+
+  /**
+   * Reads a stored report back (the act step acts on what the audit stored). Only the fields the act
+   * step relies on are checked; a report that is not one is an error, not an empty audit.
+   */
+  async get(key: string): Promise<AuditReport> {
+    const uri = `s3://${this.bucket}/${key}`;
+    let text: string;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = (await object.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      const name = awsErrorName(error) ?? 'Error';
+      throw new ReportStoreError(`${uri}: cannot read the report: ${name}`, { cause: error });
+    }
+    let report: Partial<AuditReport>;
+    try {
+      report = JSON.parse(text) as Partial<AuditReport>;
+    } catch (error) {
+      throw new ReportStoreError(`${uri}: is not JSON`, { cause: error });
+    }
+    if (report.schemaVersion !== 1 || !Array.isArray(report.instances) || !Array.isArray(report.findings)) {
+      throw new ReportStoreError(
+        `${uri}: is not a driftwatch report (schemaVersion 1 with instances and findings)`,
+      );
+    }
+    return report as AuditReport;
   }
 }

@@ -129,3 +129,37 @@ export function triggerFromEvent(event: unknown, config: EventConfig): AuditTrig
     reason: `unrecognised event (source ${source ?? 'none'}, detail-type ${detailType ?? 'none'})`,
   };
 }
+
+/** The report an act invocation should act on: a new object under the report prefix, or `{ reportKey }`. */
+export function reportKeyFromEvent(
+  event: unknown,
+  config: { readonly bucket: string; readonly reportPrefix: string },
+): { key: string } | { ignored: string } {
+  if (!isObject(event)) return { ignored: 'event is not an object' };
+  if (typeof event.reportKey === 'string') {
+    return event.reportKey.startsWith(config.reportPrefix)
+      ? { key: event.reportKey }
+      : { ignored: 'reportKey outside the report prefix' };
+  }
+  let bucket: string | undefined;
+  let key: string | undefined;
+  if (Array.isArray(event.Records)) {
+    const record = event.Records[0];
+    const s3 = isObject(record) && isObject(record.s3) ? record.s3 : undefined;
+    bucket = s3 && isObject(s3.bucket) ? str(s3.bucket.name) : undefined;
+    const raw = s3 && isObject(s3.object) ? str(s3.object.key) : undefined;
+    key = raw === undefined ? undefined : decodeKey(raw);
+  } else if (
+    event.source === 'aws.s3' &&
+    event['detail-type'] === 'Object Created' &&
+    isObject(event.detail)
+  ) {
+    bucket = isObject(event.detail.bucket) ? str(event.detail.bucket.name) : undefined;
+    key = isObject(event.detail.object) ? str(event.detail.object.key) : undefined;
+  }
+  if (key === undefined) return { ignored: 'not a report event' };
+  if (bucket !== config.bucket) return { ignored: `object in bucket ${bucket}, not ${config.bucket}` };
+  if (!key.startsWith(config.reportPrefix) || !key.endsWith('.json'))
+    return { ignored: `not a report: ${key}` };
+  return { key };
+}
