@@ -10,6 +10,10 @@ export const ActConfigSchema = z.object({
   DRIFTWATCH_STATE_TABLE: z.string().min(3, 'the DynamoDB alert-state table is required'),
   DRIFTWATCH_REPORT_PREFIX: z.string().default('reports/'),
   DRIFTWATCH_POLICY_KEY: z.string().min(1).default('config/policy.yaml'),
+  /** Set by the stack (context `remediationMode`): overrides the policy's remediation.mode. */
+  DRIFTWATCH_REMEDIATION_MODE: z.enum(['notify', 'refresh', 'dry-run']).optional(),
+  /** Set by the stack: the opt-in tag its IAM policy allows refreshes on; overrides the policy's requireTag. */
+  DRIFTWATCH_REMEDIATION_TAG: z.string().min(1).optional(),
 });
 
 export type ActConfig = z.output<typeof ActConfigSchema>;

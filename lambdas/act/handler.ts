@@ -12,6 +12,7 @@ import { S3ReportStore } from '../../shared/adapters/s3-report-store.ts';
 import { SnsNotifier } from '../../shared/adapters/sns-notifier.ts';
 import { actOnReport } from '../../shared/app/act.ts';
 import { reportKeyFromEvent } from '../../shared/app/events.ts';
+import { withRemediationOverrides } from '../../shared/domain/policy.ts';
 import { loadActConfig } from './config.ts';
 
 const logger = new Logger({ serviceName: 'driftwatch-act' });
@@ -37,7 +38,10 @@ export const handler = async (event: unknown) => {
     return { status: 'ignored' as const, reason: target.ignored };
   }
   const report = await reports.get(target.key);
-  const policy = await loadS3Policy(clients.s3, config.DRIFTWATCH_BUCKET, config.DRIFTWATCH_POLICY_KEY);
+  const policy = withRemediationOverrides(
+    await loadS3Policy(clients.s3, config.DRIFTWATCH_BUCKET, config.DRIFTWATCH_POLICY_KEY),
+    { mode: config.DRIFTWATCH_REMEDIATION_MODE, requireTag: config.DRIFTWATCH_REMEDIATION_TAG },
+  );
   const result = await actOnReport(report, deps, {
     policy,
     now: new Date(),

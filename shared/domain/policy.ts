@@ -221,3 +221,20 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
 export function defaultPolicy(): CompiledPolicy {
   return compilePolicy(PolicySchema.parse({}));
 }
+
+/**
+ * The deployed stack pins what its IAM allows: the opt-in tag (the only groups it may refresh) and,
+ * when set, the remediation mode. Those win over the policy file.
+ */
+export function withRemediationOverrides(
+  compiled: CompiledPolicy,
+  overrides: { mode?: Policy['remediation']['mode'] | undefined; requireTag?: string | undefined },
+): CompiledPolicy {
+  if (overrides.mode === undefined && overrides.requireTag === undefined) return compiled;
+  const remediation = {
+    ...compiled.policy.remediation,
+    ...(overrides.mode ? { mode: overrides.mode } : {}),
+    ...(overrides.requireTag ? { requireTag: overrides.requireTag } : {}),
+  };
+  return compilePolicy({ ...compiled.policy, remediation });
+}
