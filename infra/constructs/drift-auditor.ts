@@ -503,7 +503,7 @@ export class DriftAuditor extends Construct {
       metricName: 'DriftedInstances',
       dimensionsMap: { service: 'driftwatch-audit' },
       statistic: 'Maximum',
-      period: Duration.minutes(periodMinutes <= 60 ? periodMinutes : 60),
+      period: Duration.minutes(Math.min(periodMinutes, 60)),
     });
     new cloudwatch.Alarm(this, 'DriftedInstancesAlarm', {
       alarmDescription: 'driftwatch: instances have drifted from their golden AMI',
