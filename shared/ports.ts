@@ -14,6 +14,11 @@ export interface InventoryFilter {
   readonly instanceIds?: ReadonlySet<string>;
   /** Keep each instance's inventory as received (`InstanceSnapshot.raw`), for `driftwatch snapshot`. */
   readonly keepRaw?: boolean;
+  /**
+   * Where an instance's objects are in a Resource Data Sync (from the S3 event that named one), so a
+   * single-instance audit reads them directly instead of listing the whole sync. Other sources ignore it.
+   */
+  readonly locations?: ReadonlyMap<string, { readonly accountId: string; readonly region: string }>;
 }
 
 /** Yields one instance's inventory at a time, so memory follows one instance or page, not the fleet. */
@@ -35,6 +40,8 @@ export interface AuditScope {
   readonly instanceIds?: readonly string[];
   /** Only instances launched from this AMI (its manifest was uploaded or changed). */
   readonly amiId?: string;
+  /** Where instances' inventory objects are in the sync, when an event said so (see InventoryFilter). */
+  readonly locations?: ReadonlyMap<string, { readonly accountId: string; readonly region: string }>;
 }
 
 /** The running instances to audit, with their AMI and Auto Scaling group. */

@@ -79,6 +79,8 @@ interface SyncObjectRef {
   readonly key: string;
   /** Size from the listing; the GET's ContentLength is checked again (the object may have changed). */
   readonly size: number | undefined;
+  /** Addressed without a listing: a missing object means the instance never sent this type. */
+  readonly guessed?: boolean;
 }
 
 interface InstanceObjects {
@@ -95,6 +97,27 @@ function describeError(error: unknown): string {
 function isNoSuchKey(error: unknown): boolean {
   return awsErrorName(error) === 'NoSuchKey';
 }
+
+/** At most this many located instances are addressed directly; more are cheaper to list. */
+const MAX_LOCATED = 20;
+
+/** The filter's instances with their sync location, when every one of them has one (and they are few). */
+function locatedInstances(
+  filter: InventoryFilter | undefined,
+): Map<string, { accountId: string; region: string }> | undefined {
+  const ids = filter?.instanceIds;
+  const locations = filter?.locations;
+  if (!ids || !locations || ids.size === 0 || ids.size > MAX_LOCATED) return undefined;
+  const out = new Map<string, { accountId: string; region: string }>();
+  for (const id of ids) {
+    const where = locations.get(id);
+    if (!where || !SEGMENT.test(where.accountId) || !SEGMENT.test(where.region)) return undefined;
+    out.set(id, where);
+  }
+  return out;
+}
+
+const SEGMENT = /^[A-Za-z0-9-]{1,64}$/;
 
 export class SyncedInventorySource implements InventorySource {
   readonly description: string;
@@ -140,8 +163,25 @@ export class SyncedInventorySource implements InventorySource {
 
   /** The instances of the sync (in id order) with their objects, from the listings alone. */
   private async listInstances(filter: InventoryFilter | undefined): Promise<InstanceObjects[]> {
+    const types = await this.listTypes();
+    const located = locatedInstances(filter);
+    if (located) {
+      // A few instances whose account and region are known (an S3 event named the object): address
+      // their objects directly instead of listing the whole sync — one list call, one GET per type.
+      return [...located]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([instanceId, where]) => ({
+          instanceId,
+          objects: types.map((typeName) => ({
+            typeName,
+            key: `${this.prefix}${typeName}/accountid=${where.accountId}/region=${where.region}/resourcetype=ManagedInstanceInventory/${instanceId}.json`,
+            size: undefined,
+            guessed: true,
+          })),
+        }));
+    }
     const byInstance = new Map<string, InstanceObjects>();
-    for (const typeName of await this.listTypes()) {
+    for (const typeName of types) {
       await this.listPages(`${this.prefix}${typeName}/`, undefined, (page) => {
         for (const object of page.Contents ?? []) {
           const parsed = object.Key === undefined ? undefined : parseSyncKey(object.Key, this.prefix);
@@ -246,6 +286,9 @@ export class SyncedInventorySource implements InventorySource {
       }
       text = (await response.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
+      if (isNoSuchKey(error) && object.guessed) {
+        return; // this instance never sent this inventory type
+      }
       if (isNoSuchKey(error)) {
         builder.addProblem(`${typeName}: ${uri} was deleted between listing and reading`);
       } else {

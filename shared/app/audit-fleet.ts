@@ -75,9 +75,15 @@ export async function auditFleet(
     running = new Map((await deps.fleet.instances(scope)).map((i) => [i.instanceId, i]));
     const groups = [...new Set([...running.values()].flatMap((i) => (i.asgName ? [i.asgName] : [])))].sort();
     groupAmis = groups.length ? await deps.fleet.groupAmis(groups) : new Map();
-    filter = { instanceIds: new Set(running.keys()) };
+    filter = {
+      instanceIds: new Set(running.keys()),
+      ...(scope?.locations ? { locations: scope.locations } : {}),
+    };
   } else if (scope?.instanceIds) {
-    filter = { instanceIds: new Set(scope.instanceIds) };
+    filter = {
+      instanceIds: new Set(scope.instanceIds),
+      ...(scope.locations ? { locations: scope.locations } : {}),
+    };
   }
 
   const audit = async (input: Omit<InstanceAuditInput, 'manifest' | 'groupAmiId'>) => {

@@ -30,7 +30,8 @@ export type AuditTrigger =
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
-const SYNC_OBJECT = /\/accountid=[^/]+\/region=[^/]+\/resourcetype=[^/]+\/((?:i|mi)-[0-9a-f]{8,17})\.json$/;
+const SYNC_OBJECT =
+  /\/accountid=([^/]+)\/region=([^/]+)\/resourcetype=[^/]+\/((?:i|mi)-[0-9a-f]{8,17})\.json$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -59,9 +60,11 @@ function fromObjectKey(
   if (bucket !== config.bucket)
     return { kind: 'ignored', reason: `object in bucket ${bucket}, not ${config.bucket}` };
   if (key.startsWith(config.inventoryPrefix)) {
-    const instanceId = SYNC_OBJECT.exec(key)?.[1];
-    if (!instanceId) return { kind: 'ignored', reason: `not a Resource Data Sync object: ${key}` };
-    return { kind: 'inventory-arrived', scope: { instanceIds: [instanceId] }, key };
+    const match = SYNC_OBJECT.exec(key);
+    if (!match) return { kind: 'ignored', reason: `not a Resource Data Sync object: ${key}` };
+    const [, accountId, region, instanceId] = match as unknown as [string, string, string, string];
+    const locations = new Map([[instanceId, { accountId, region }]]);
+    return { kind: 'inventory-arrived', scope: { instanceIds: [instanceId], locations }, key };
   }
   if (key.startsWith(config.manifestPrefix)) {
     const amiId = key.slice(config.manifestPrefix.length).replace(/\.json$/, '');

@@ -189,6 +189,25 @@ describeWithMoto('SyncedInventorySource on moto', () => {
     expect(calls.snapshot()).toEqual({ 'S3.GetObject': 3, 'S3.ListObjectsV2': 4 });
   });
 
+  it('reads an instance whose sync location an event named with one listing and one GET per type', async () => {
+    // Prepare: the same instance read through a full listing, and through its known location.
+    const { counted, calls } = await prepare();
+    const source = new SyncedInventorySource(counted, { bucket: BUCKET, prefix: PREFIX });
+    const [listed] = await collect(source, { instanceIds: new Set([AL]) });
+    calls.reset();
+
+    // Act
+    const located = await collect(source, {
+      instanceIds: new Set([AL]),
+      locations: new Map([[AL, { accountId: '123456789012', region: 'us-east-1' }]]),
+    });
+
+    // Assess: same snapshot; the type AL never sent (Custom:DriftwatchFiles) is simply absent.
+    expect(located).toEqual([listed]);
+    expect(located[0]?.problems).toEqual([]);
+    expect(calls.snapshot()).toEqual({ 'S3.GetObject': 3, 'S3.ListObjectsV2': 1 });
+  });
+
   it('makes an instance partial, without downloading it, when one of its objects is over the size limit', async () => {
     // Prepare
     const big = rpmEntries(40);

@@ -13,10 +13,15 @@ const event = (name: string) =>
   JSON.parse(readFileSync(join(FIXTURES, '..', 'events', name), 'utf8')) as unknown;
 
 describe('triggerFromEvent', () => {
-  it('audits the one instance whose inventory object arrived in the sync', () => {
-    expect(triggerFromEvent(event('s3-object-created-inventory.json'), config)).toMatchObject({
+  it('audits the one instance whose inventory object arrived in the sync, and says where its objects are', () => {
+    const trigger = triggerFromEvent(event('s3-object-created-inventory.json'), config);
+    expect(trigger).toMatchObject({
       kind: 'inventory-arrived',
       scope: { instanceIds: ['i-0abb4671ac6c1e300'] },
+    });
+    expect('scope' in trigger && trigger.scope?.locations?.get('i-0abb4671ac6c1e300')).toEqual({
+      accountId: '111122223333',
+      region: 'eu-west-1',
     });
   });
 
