@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { OutboundMessage } from '../ports.ts';
 import type { ActDecision, AlertKind, Decision, RefreshOutcome } from './decide.ts';
+import { compareFindingsInGroup, SEVERITIES_WORST_FIRST } from './order.ts';
 import { FINDING_KINDS, SEVERITIES, type Severity } from './policy.ts';
 import { escapeTerminal } from './render.ts';
 import { type AuditReport, type Finding, type GroupSummary, groupSummaries } from './report.ts';
@@ -216,30 +217,8 @@ function command(text: string): string {
 // Report views
 // ---------------------------------------------------------------------------------------------
 
-const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
-const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 const KNOWN_KINDS = new Set<string>(FINDING_KINDS);
 const KNOWN_SEVERITIES = new Set<string>(SEVERITIES);
-
-function severityIndex(severity: string): number {
-  return KNOWN_SEVERITIES.has(severity)
-    ? SEVERITY_ORDER[severity as Severity]
-    : SEVERITIES_WORST_FIRST.length;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  return (
-    severityIndex(a.severity) - severityIndex(b.severity) ||
-    compareText(a.instanceId, b.instanceId) ||
-    compareText(a.kind, b.kind) ||
-    compareText(a.subject, b.subject) ||
-    compareText(a.arch ?? '', b.arch ?? '')
-  );
-}
 
 function plural(n: number, word: string, wordPlural = `${word}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : wordPlural}`;
@@ -351,7 +330,7 @@ export function renderGroupDigest(input: GroupDigestInput): OutboundMessage {
   const asg = decision.asgName;
   const maxBytes = input.maxBytes ?? DEFAULT_DIGEST_MAX_BYTES;
   const group = groupSummaries(report).find((g) => g.asgName === asg) ?? emptyGroup(asg);
-  const findings = report.findings.filter((f) => f.asgName === asg).sort(compareFindings);
+  const findings = report.findings.filter((f) => f.asgName === asg).sort(compareFindingsInGroup);
   const alert: AlertKind = decision.alert ?? (group.drifted > 0 || findings.length > 0 ? 'new' : 'resolved');
   const eventType = eventTypeOf(alert, input.refresh);
   const worst: Severity | undefined =
@@ -757,7 +736,7 @@ export function previewDecisions(report: AuditReport): ActDecision[] {
     .filter((d: Decision) => d.action !== 'none')
     .map((d) => {
       const findings = report.findings.filter((f) => f.asgName === d.asgName);
-      const sorted = [...findings].sort(compareFindings);
+      const sorted = [...findings].sort(compareFindingsInGroup);
       const worst = sorted[0]?.severity;
       return {
         ...d,

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { type InstanceSnapshot, type PackageRecord, packageKey } from './inventory.ts';
 import type { ManifestIndex } from './manifest.ts';
+import { compareFindings } from './order.ts';
 import { type CompiledPolicy, compileWaiver, expiryMs, type FindingKind, type WaiverRule } from './policy.ts';
 import type { Finding, InstanceResult, UnknownReason, WaivedFinding } from './report.ts';
 import { InvalidVersionError, satisfies, type VersionScheme } from './versions.ts';
@@ -351,24 +352,6 @@ function summarizeKinds(findings: readonly Finding[]): string {
   return [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
 }
 
-const SEVERITY_ORDER: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
-/** Worst first, then by group, instance, kind, subject: stable output for stable diffs. */
-export function compareFindings(a: Finding, b: Finding): number {
-  return (
-    (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) ||
-    cmp(a.asgName ?? '', b.asgName ?? '') ||
-    cmp(a.instanceId, b.instanceId) ||
-    cmp(a.kind, b.kind) ||
-    cmp(a.subject, b.subject) ||
-    cmp(a.arch ?? '', b.arch ?? '')
-  );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Audits a whole fleet held in memory. Streaming callers feed `ReportBuilder` instead. */
 export function auditFleet(inputs: Iterable<InstanceAuditInput>, ctx: AuditContext): InstanceAudit[] {
   const out: InstanceAudit[] = [];
@@ -376,4 +359,4 @@ export function auditFleet(inputs: Iterable<InstanceAuditInput>, ctx: AuditConte
   return out;
 }
 
-export { packageKey };
+export { compareFindings, packageKey };

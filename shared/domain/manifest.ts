@@ -12,6 +12,7 @@ import {
   packageKey,
   type ServiceRecord,
 } from './inventory.ts';
+import { compareText } from './order.ts';
 import { rpmEvr } from './versions.ts';
 
 export const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
@@ -208,8 +209,4 @@ export function manifestToJson(manifest: GoldenManifest): string {
 
 function comparePackages(a: PackageRecord, b: PackageRecord): number {
   return compareText(a.name, b.name) || compareText(a.arch, b.arch);
-}
-
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

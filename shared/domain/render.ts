@@ -8,6 +8,7 @@
  * sequences are shown visibly, Markdown and HTML are escaped.
  */
 import type { Decision } from './decide.ts';
+import { compareFindingsInGroup, compareText, SEVERITIES_WORST_FIRST, severityIndex } from './order.ts';
 import type { Severity } from './policy.ts';
 import type { AuditReport, Finding, InstanceResult, WaivedFinding } from './report.ts';
 
@@ -32,9 +33,6 @@ const DEFAULT_MAX_FINDINGS = 500;
 /** Compliant instance ids listed by name in the text report before the rest are only counted. */
 const MAX_COMPLIANT_LISTED = 10;
 const NO_GROUP = '(no Auto Scaling group)';
-
-const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 
 // ---------------------------------------------------------------------------------------------
 // Escaping
@@ -168,26 +166,6 @@ function lookup<T>(map: Readonly<Record<string, T>>, key: string): T | undefined
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function severityIndex(severity: Severity | undefined): number {
-  return (
-    (severity === undefined ? undefined : lookup(SEVERITY_ORDER, severity)) ?? SEVERITIES_WORST_FIRST.length
-  );
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  return (
-    severityIndex(a.severity) - severityIndex(b.severity) ||
-    compareText(a.instanceId, b.instanceId) ||
-    compareText(a.kind, b.kind) ||
-    compareText(a.subject, b.subject) ||
-    compareText(a.arch ?? '', b.arch ?? '')
-  );
-}
-
 function byInstanceId(a: InstanceResult, b: InstanceResult): number {
   return compareText(a.instanceId, b.instanceId);
 }
@@ -226,7 +204,7 @@ function groupReport(report: AuditReport): GroupView[] {
     g.drifted.sort(byInstanceId);
     g.unknown.sort(byInstanceId);
     g.compliant.sort(byInstanceId);
-    g.findings.sort(compareFindings);
+    g.findings.sort(compareFindingsInGroup);
     return { ...g, worst: g.findings[0]?.severity };
   });
   return views.sort(

@@ -4,6 +4,7 @@
  */
 import { type Decision, decideGroups } from './decide.ts';
 import type { InstanceAudit } from './diff.ts';
+import { compareFindings, compareText, severityIndex } from './order.ts';
 import type { CompiledPolicy, FindingKind, Severity } from './policy.ts';
 
 export type InstanceStatus = 'compliant' | 'drifted' | 'unknown';
@@ -135,12 +136,7 @@ export function emptySummary(): ReportSummary {
   };
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 const STATUS_ORDER: Record<InstanceStatus, number> = { drifted: 0, unknown: 1, compliant: 2 };
-const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** Folds instance audits into a report. Memory follows the findings, not the inventory. */
 export class ReportBuilder {
@@ -189,15 +185,7 @@ export class ReportBuilder {
         STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
         compareText(a.instanceId, b.instanceId),
     );
-    const findings = [...this.findings].sort(
-      (a, b) =>
-        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-        compareText(a.asgName ?? '', b.asgName ?? '') ||
-        compareText(a.instanceId, b.instanceId) ||
-        compareText(a.kind, b.kind) ||
-        compareText(a.subject, b.subject) ||
-        compareText(a.arch ?? '', b.arch ?? ''),
-    );
+    const findings = [...this.findings].sort(compareFindings);
     return {
       schemaVersion: 1,
       runId: meta.runId,
@@ -258,6 +246,6 @@ export function mergeReports(reports: readonly AuditReport[], meta: { runId: str
 export function worstSeverity(findings: readonly { severity: Severity }[]): Severity | undefined {
   let worst: Severity | undefined;
   for (const f of findings)
-    if (worst === undefined || SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[worst]) worst = f.severity;
+    if (worst === undefined || severityIndex(f.severity) < severityIndex(worst)) worst = f.severity;
   return worst;
 }
