@@ -30,6 +30,11 @@ export interface InventorySource {
    * the retries, an object too large) is still yielded, with `problems` saying what is missing.
    */
   snapshots(filter?: InventoryFilter): AsyncIterable<InstanceSnapshot>;
+  /**
+   * What the source knows about an instance beyond its inventory, for the report's detail of an
+   * instance that is not compliant (the SSM API: "SSM agent offline (connection lost) since ...").
+   */
+  instanceNote?(instanceId: string): string | undefined;
 }
 
 /** Which part of the fleet a run audits. Scopes merge by concatenation (fan-out per group/account). */

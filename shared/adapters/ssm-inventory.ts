@@ -310,6 +310,11 @@ export class SsmInventorySource implements InventorySource {
     return pingNote(ping.pingStatus, ping.lastPing, this.now());
   }
 
+  /** The InventorySource note for the report: the offline agent, when it is. */
+  instanceNote(instanceId: string): string | undefined {
+    return this.offlineNote(instanceId);
+  }
+
   async *snapshots(filter?: InventoryFilter): AsyncGenerator<InstanceSnapshot> {
     this.partial = 0;
     this.errorList = [];

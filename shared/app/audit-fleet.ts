@@ -92,7 +92,17 @@ export async function auditFleet(
     if (manifest.status === 'invalid')
       builder.addError({ source: `manifest ${instance.amiId}`, message: manifest.detail });
     const groupAmiId = instance.asgName ? groupAmis.get(instance.asgName) : undefined;
-    builder.add(auditInstance({ ...input, manifest, groupAmiId }, ctx));
+    const audited = auditInstance({ ...input, manifest, groupAmiId }, ctx);
+    const note =
+      audited.result.status === 'compliant' ? undefined : deps.inventory.instanceNote?.(instance.instanceId);
+    builder.add(
+      note
+        ? {
+            ...audited,
+            result: { ...audited.result, detail: [audited.result.detail, note].filter(Boolean).join('; ') },
+          }
+        : audited,
+    );
     options.onInstance?.(builder.size);
   };
 

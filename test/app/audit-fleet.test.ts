@@ -218,4 +218,30 @@ describe('auditFleet use case', () => {
       },
     ]);
   });
+
+  it('adds what the inventory source knows (an offline SSM agent) to an instance that is not compliant', async () => {
+    const stale = snapshot('i-00000000000000001', {
+      packages: [rpm('bash', '5.2.15-1.amzn2023.0.2')],
+      captureTime: '2026-11-20T00:00:00Z',
+    });
+    const fresh = clean('i-00000000000000002');
+    const inventory = new MemoryInventorySource([stale, fresh]);
+    const withNotes = {
+      description: 'ssm stand-in',
+      snapshots: () => inventory.snapshots(),
+      instanceNote: () => 'SSM agent offline (connection lost) since 2026-11-20T00:05:00.000Z',
+    };
+
+    const { report } = await auditFleet(
+      { inventory: withNotes, manifests: new MemoryManifestStore([golden.index]) },
+      options,
+    );
+
+    const byId = Object.fromEntries(report.instances.map((i) => [i.instanceId, i]));
+    expect(byId['i-00000000000000001']?.reason).toBe('inventory-stale');
+    expect(byId['i-00000000000000001']?.detail).toMatch(
+      /old .*; SSM agent offline \(connection lost\) since 2026-11-20/,
+    );
+    expect(byId['i-00000000000000002']?.detail).toBeUndefined();
+  });
 });
