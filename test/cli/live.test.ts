@@ -4,26 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  DescribeInstanceInformationCommand,
-  GetInventoryCommand,
-  GetInventorySchemaCommand,
-  ListInventoryEntriesCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, expect, it } from 'vitest';
 import type { AuditReport } from '../../shared/domain/report.ts';
-import {
-  buildLiveFleet,
-  DRIFTED_PACKAGES,
-  LIVE_BUCKET,
-  LIVE_CAPTURE,
-  type LiveFleet,
-} from '../helpers/live-fleet.ts';
+import { buildLiveFleet, LIVE_BUCKET, type LiveFleet, mockSsmInventory } from '../helpers/live-fleet.ts';
 import { describeWithMoto, useMoto } from '../helpers/moto.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { AL2023_PACKAGES, instanceInformation, tempDir } from '../helpers/sync-tree.ts';
+import { tempDir } from '../helpers/sync-tree.ts';
 
 const S3_ARGS = [
   '--inventory',
@@ -66,33 +52,7 @@ describeWithMoto('driftwatch audit --live and snapshot --live (moto)', () => {
   });
 
   it('audits through the SSM API when no sync is given', async () => {
-    const ssm = mockClient(SSMClient);
-    const ids = [fleet.clean, fleet.drifted, fleet.outdated];
-    ssm.on(GetInventoryCommand).resolves({
-      Entities: ids.map((id) => ({
-        Id: id,
-        Data: {
-          'AWS:InstanceInformation': {
-            TypeName: 'AWS:InstanceInformation',
-            SchemaVersion: '1.0',
-            CaptureTime: LIVE_CAPTURE,
-            Content: [instanceInformation(id) as Record<string, string>],
-          },
-        },
-      })),
-    });
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
-    ssm.on(GetInventorySchemaCommand).resolves({ Schemas: [] });
-    ssm.on(ListInventoryEntriesCommand).callsFake((input: { InstanceId: string; TypeName: string }) => ({
-      InstanceId: input.InstanceId,
-      TypeName: input.TypeName,
-      SchemaVersion: '1.1',
-      CaptureTime: LIVE_CAPTURE,
-      Entries: (input.InstanceId === fleet.drifted ? DRIFTED_PACKAGES : AL2023_PACKAGES) as Record<
-        string,
-        string
-      >[],
-    }));
+    const ssm = mockSsmInventory(fleet);
     try {
       const result = await runCli(
         ['audit', '--live', '--manifest', `s3://${LIVE_BUCKET}/manifests`, '--format', 'json'],

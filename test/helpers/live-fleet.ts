@@ -5,11 +5,26 @@
  * (with the leftover objects of a deleted instance).
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeInstanceInformationCommand,
+  GetInventoryCommand,
+  GetInventorySchemaCommand,
+  ListInventoryEntriesCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { AuditReport } from '../../shared/domain/report.ts';
 import { MOTO_REGION, type Moto } from './moto.ts';
 import { MotoFleet, motoFleetClients } from './moto-fleet.ts';
-import { AL2023_PACKAGES, al2023Instance, goldenManifest, rpmEntry, syncObjectText } from './sync-tree.ts';
+import {
+  AL2023_PACKAGES,
+  al2023Instance,
+  goldenManifest,
+  instanceInformation,
+  rpmEntry,
+  syncObjectText,
+} from './sync-tree.ts';
 
 export const LIVE_BUCKET = 'driftwatch-e2e-111122223333';
 /** An hour ago: fresh under the default 24h staleAfter. */
@@ -87,4 +102,45 @@ export async function readLiveReport(s3: S3Client, uri: string | undefined): Pro
   const key = (uri as string).slice(`s3://${LIVE_BUCKET}/`.length);
   const object = await s3.send(new GetObjectCommand({ Bucket: LIVE_BUCKET, Key: key }));
   return JSON.parse(await (object.Body?.transformToString() ?? '')) as AuditReport;
+}
+
+/**
+ * Mocks the SSM inventory API (moto has none) for the live fleet, in its documented shapes: the three
+ * instances are managed and online, and the drifted one reports htop. Restore the mock after the test.
+ */
+export function mockSsmInventory(fleet: LiveFleet) {
+  const ssm = mockClient(SSMClient);
+  const ids = [fleet.clean, fleet.drifted, fleet.outdated];
+  ssm.on(GetInventoryCommand).resolves({
+    Entities: ids.map((id) => ({
+      Id: id,
+      Data: {
+        'AWS:InstanceInformation': {
+          TypeName: 'AWS:InstanceInformation',
+          SchemaVersion: '1.0',
+          CaptureTime: LIVE_CAPTURE,
+          Content: [instanceInformation(id) as Record<string, string>],
+        },
+      },
+    })),
+  });
+  ssm.on(DescribeInstanceInformationCommand).resolves({
+    InstanceInformationList: ids.map((id) => ({
+      InstanceId: id,
+      PingStatus: 'Online',
+      LastPingDateTime: new Date(),
+    })),
+  });
+  ssm.on(GetInventorySchemaCommand).resolves({ Schemas: [] });
+  ssm.on(ListInventoryEntriesCommand).callsFake((input: { InstanceId: string; TypeName: string }) => ({
+    InstanceId: input.InstanceId,
+    TypeName: input.TypeName,
+    SchemaVersion: '1.1',
+    CaptureTime: LIVE_CAPTURE,
+    Entries: (input.InstanceId === fleet.drifted ? DRIFTED_PACKAGES : AL2023_PACKAGES) as Record<
+      string,
+      string
+    >[],
+  }));
+  return ssm;
 }

@@ -2,28 +2,19 @@
  * The audit Lambda end to end: EC2, Auto Scaling and S3 in moto; SSM mocked (moto has no SSM
  * inventory). Each trigger writes the expected report to S3.
  */
-import {
-  DescribeInstanceInformationCommand,
-  GetInventoryCommand,
-  GetInventorySchemaCommand,
-  ListInventoryEntriesCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetInventoryCommand, ListInventoryEntriesCommand } from '@aws-sdk/client-ssm';
 import { beforeEach, expect, it, vi } from 'vitest';
 import type { AuditReport } from '../../shared/domain/report.ts';
 import {
   buildLiveFleet,
   DELETED_INSTANCE,
-  DRIFTED_PACKAGES,
   LIVE_BUCKET,
-  LIVE_CAPTURE,
   type LiveFleet,
+  mockSsmInventory,
   readLiveReport,
   syncKey,
 } from '../helpers/live-fleet.ts';
 import { describeWithMoto, useMoto } from '../helpers/moto.ts';
-import { AL2023_PACKAGES, instanceInformation } from '../helpers/sync-tree.ts';
 
 type Handler = (
   event: unknown,
@@ -33,8 +24,6 @@ describeWithMoto('audit Lambda handler (moto: EC2, Auto Scaling, S3; SSM mocked)
   const moto = useMoto();
   let fleet: LiveFleet;
   const BUCKET = LIVE_BUCKET;
-  const CAPTURE = LIVE_CAPTURE;
-  const DRIFTED = DRIFTED_PACKAGES;
   const readReport = (uri: string | undefined) => readLiveReport(fleet.s3, uri);
 
   async function loadHandler(env: Record<string, string>): Promise<Handler> {
@@ -133,36 +122,7 @@ describeWithMoto('audit Lambda handler (moto: EC2, Auto Scaling, S3; SSM mocked)
 
   it('reads inventory through the SSM API when there is no sync', async () => {
     // Prepare: SSM answers in its documented shapes (moto has no inventory API).
-    const ssm = mockClient(SSMClient);
-    const ids = [fleet.clean, fleet.drifted, fleet.outdated];
-    ssm.on(GetInventoryCommand).resolves({
-      Entities: ids.map((id) => ({
-        Id: id,
-        Data: {
-          'AWS:InstanceInformation': {
-            TypeName: 'AWS:InstanceInformation',
-            SchemaVersion: '1.0',
-            CaptureTime: CAPTURE,
-            Content: [instanceInformation(id) as Record<string, string>],
-          },
-        },
-      })),
-    });
-    ssm.on(DescribeInstanceInformationCommand).resolves({
-      InstanceInformationList: ids.map((id) => ({
-        InstanceId: id,
-        PingStatus: 'Online',
-        LastPingDateTime: new Date(),
-      })),
-    });
-    ssm.on(GetInventorySchemaCommand).resolves({ Schemas: [] });
-    ssm.on(ListInventoryEntriesCommand).callsFake((input: { InstanceId: string; TypeName: string }) => ({
-      InstanceId: input.InstanceId,
-      TypeName: input.TypeName,
-      SchemaVersion: '1.1',
-      CaptureTime: CAPTURE,
-      Entries: (input.InstanceId === fleet.drifted ? DRIFTED : AL2023_PACKAGES) as Record<string, string>[],
-    }));
+    const ssm = mockSsmInventory(fleet);
     try {
       const handler = await loadHandler({ DRIFTWATCH_INVENTORY: 'ssm' });
 

@@ -1,20 +1,13 @@
 /**
- * The FleetSource contract (test/ports/contracts.test.ts) held against Ec2FleetSource on moto: the
+ * The FleetSource contract (test/ports/suites.ts) held against Ec2FleetSource on moto: the
  * same fleet as the contract's fixture — a running instance in group `web`, a running instance in no
  * group, a stopped one in `web` — built with real API calls, so the ids are moto's.
  */
-import { expect, it } from 'vitest';
 import { Ec2FleetSource } from '../../shared/adapters/ec2-fleet.ts';
 import type { FleetInstance } from '../../shared/domain/diff.ts';
-import type { FleetSource } from '../../shared/ports.ts';
 import { describeWithMoto, useMoto } from '../helpers/moto.ts';
 import { MotoFleet, motoFleetClients } from '../helpers/moto-fleet.ts';
-
-interface ContractFleet {
-  readonly source: FleetSource;
-  /** The running instances, in the order the contract expects them (by instance id). */
-  readonly running: readonly FleetInstance[];
-}
+import { type ContractFleet, fleetSourceContract } from './suites.ts';
 
 describeWithMoto('FleetSource contract: Ec2FleetSource (moto)', () => {
   const moto = useMoto();
@@ -35,16 +28,5 @@ describeWithMoto('FleetSource contract: Ec2FleetSource (moto)', () => {
     return { source: new Ec2FleetSource(clients.ec2, clients.autoScaling), running };
   }
 
-  it('lists running instances only, with their AMI and Auto Scaling group', async () => {
-    const { source, running } = await make();
-    const instances = await source.instances();
-    expect(instances.map((i) => [i.instanceId, i.amiId, i.asgName])).toEqual(
-      running.map((i) => [i.instanceId, i.amiId, i.asgName]),
-    );
-  });
-
-  it('answers groupAmis with a map', async () => {
-    const { source } = await make();
-    expect((await source.groupAmis()) instanceof Map).toBe(true);
-  });
+  fleetSourceContract(make);
 });
