@@ -34,11 +34,16 @@ import {
   StartInstanceRefreshCommand,
   type StartInstanceRefreshCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { GroupState, RefreshOutcome } from '../domain/decide.ts';
 import type { RefreshPreferences, RefreshStart, Remediator } from '../ports.ts';
 import { awsErrorName, mapLimit } from './aws-clients.ts';
-import { type AutoScalingGroupInfo, Ec2FleetError, Ec2FleetSource } from './ec2-fleet.ts';
+import {
+  type AutoScalingGroupInfo,
+  describeLaunchTemplateVersion,
+  Ec2FleetError,
+  Ec2FleetSource,
+} from './ec2-fleet.ts';
 
 /** Statuses of a refresh that still holds the group: Auto Scaling refuses a new one meanwhile. */
 export const ACTIVE_REFRESH_STATUSES: ReadonlySet<string> = new Set([
@@ -401,15 +406,7 @@ export class AsgRefreshRemediator implements Remediator {
     version: string,
   ): Promise<number | undefined> {
     try {
-      const res = await this.ec2.send(
-        new DescribeLaunchTemplateVersionsCommand({
-          ...(spec.LaunchTemplateId
-            ? { LaunchTemplateId: spec.LaunchTemplateId }
-            : { LaunchTemplateName: spec.LaunchTemplateName }),
-          Versions: [version],
-        }),
-      );
-      return res.LaunchTemplateVersions?.[0]?.VersionNumber;
+      return (await describeLaunchTemplateVersion(this.ec2, spec, version))?.VersionNumber;
     } catch (error) {
       if (/^InvalidLaunchTemplate(?:Id|Name)\./.test(awsErrorName(error) ?? '')) return undefined;
       throw new RemediationError('EC2.DescribeLaunchTemplateVersions', asgName, { cause: error });

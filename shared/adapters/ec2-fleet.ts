@@ -17,6 +17,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   type EC2Client,
   type Filter,
+  type LaunchTemplateVersion,
   paginateDescribeInstances,
 } from '@aws-sdk/client-ec2';
 import type { FleetInstance } from '../domain/diff.ts';
@@ -128,6 +129,26 @@ function checkRange(name: string, value: number, min: number, max: number): numb
 }
 
 /** Running instances and group AMIs from the EC2 and Auto Scaling APIs. */
+/**
+ * One version of a launch template (`$Latest`, `$Default` or a number), by template id or name;
+ * undefined when AWS lists none. Errors, including a missing template, are the caller's to judge.
+ */
+export async function describeLaunchTemplateVersion(
+  ec2: EC2Client,
+  spec: LaunchTemplateSpecification,
+  version: string,
+): Promise<LaunchTemplateVersion | undefined> {
+  const res = await ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...(spec.LaunchTemplateId
+        ? { LaunchTemplateId: spec.LaunchTemplateId }
+        : { LaunchTemplateName: spec.LaunchTemplateName }),
+      Versions: [version],
+    }),
+  );
+  return res.LaunchTemplateVersions?.[0];
+}
+
 export class Ec2FleetSource implements FleetSource {
   readonly description = 'EC2 and Auto Scaling APIs';
   /**
@@ -306,15 +327,7 @@ export class Ec2FleetSource implements FleetSource {
     version: string,
   ): Promise<TemplateLookup> {
     try {
-      const res = await this.ec2.send(
-        new DescribeLaunchTemplateVersionsCommand({
-          ...(spec.LaunchTemplateId
-            ? { LaunchTemplateId: spec.LaunchTemplateId }
-            : { LaunchTemplateName: spec.LaunchTemplateName }),
-          Versions: [version],
-        }),
-      );
-      const found = res.LaunchTemplateVersions?.[0];
+      const found = await describeLaunchTemplateVersion(this.ec2, spec, version);
       if (!found) return { ok: false, problem: `${describeTemplate(spec)} was not found` };
       return { ok: true, imageId: found.LaunchTemplateData?.ImageId, versionNumber: found.VersionNumber };
     } catch (error) {
