@@ -127,6 +127,11 @@ export interface AlertState {
     now: Date,
   ): Promise<{ claimed: boolean; refreshId?: string }>;
   recordRefresh(decisionKey: string, asgName: string, refreshId: string, now: Date): Promise<void>;
+  /**
+   * Gives back a claim that started nothing (the refresh failed or was refused), so a later run can
+   * try the same decision again. A claim with a recorded refresh is never released.
+   */
+  releaseRefresh(decisionKey: string): Promise<void>;
 }
 
 export interface RefreshPreferences {

@@ -335,6 +335,25 @@ export class DynamoDbAlertState implements AlertState {
     return refreshId === undefined ? { claimed: false } : { claimed: false, refreshId };
   }
 
+  async releaseRefresh(decisionKey: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: decisionPk(decisionKey), sk: DECISION_SK },
+          // Only a claim that started nothing: a recorded refresh stays, whatever happens.
+          ConditionExpression: '#status = :claimed AND attribute_not_exists(#refreshId)',
+          ExpressionAttributeNames: { '#status': 'status', '#refreshId': 'refreshId' },
+          ExpressionAttributeValues: { ':claimed': 'claimed' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) {
+        throw this.fail(`releasing refresh decision ${JSON.stringify(decisionKey)}`, error);
+      }
+    }
+  }
+
   private async recordedRefreshId(decisionKey: string): Promise<string | undefined> {
     try {
       const { Item } = await this.doc.send(

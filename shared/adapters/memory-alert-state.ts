@@ -157,6 +157,10 @@ export class MemoryAlertState implements AlertState {
     return { claimed: true };
   }
 
+  async releaseRefresh(decisionKey: string): Promise<void> {
+    if (this.decisions.get(decisionKey)?.status === 'claimed') this.decisions.delete(decisionKey);
+  }
+
   async recordRefresh(decisionKey: string, asgName: string, refreshId: string, now: Date): Promise<void> {
     epochSeconds(now);
     const existing = this.decisions.get(decisionKey);

@@ -215,8 +215,10 @@ export async function actOnReport(
 
     if (decision.refresh && asg !== null && !options.dryRun) {
       const key = refreshDecisionKey(asg, decision.fingerprints, options.now);
+      let claimed = false;
       try {
         const claim = await deps.state.claimRefresh(key, asg, options.now);
+        claimed = claim.claimed;
         if (!claim.claimed) {
           refresh = { status: 'already-started', ...(claim.refreshId ? { refreshId: claim.refreshId } : {}) };
           notes.push(
@@ -230,18 +232,23 @@ export async function actOnReport(
             checkpointPercentages: prefs.checkpointPercentages,
             instanceWarmup: prefs.instanceWarmup,
           });
-          if (refresh.status === 'started')
+          if (refresh.status === 'started') {
             await deps.state.recordRefresh(key, asg, refresh.refreshId, options.now);
-          else
+            claimed = false; // recorded: the claim is now the refresh's record
+          } else {
             notes.push(
               refresh.status === 'refused'
                 ? `refresh refused: ${refresh.reason}`
                 : 'a refresh is already running',
             );
+          }
         }
       } catch (error) {
         errors.push(`${asg}: refresh failed: ${errorText(error)}`);
         notes.push(`refresh failed: ${errorText(error)}`);
+      } finally {
+        // Nothing started under this claim: give it back so a later run may try the decision again.
+        if (claimed) await deps.state.releaseRefresh(key).catch(() => {});
       }
     }
 

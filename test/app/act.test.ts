@@ -186,4 +186,25 @@ describe('act on drift', () => {
 
     expect(deps.notifier.messages.filter((m) => m.attributes.eventType === 'AuditError')).toHaveLength(1);
   });
+
+  it('tries a refresh again on the next run when starting it failed', async () => {
+    const { deps, act } = setup(
+      { remediation: { mode: 'refresh', minSeverity: 'low', maxRefreshesPerDay: 3 } },
+      { 'driftwatch:remediate': 'true' },
+    );
+    const report = await audit({ 0: HTOP });
+    const start = deps.remediator.startRefresh.bind(deps.remediator);
+    let failures = 1;
+    deps.remediator.startRefresh = async (asg, prefs) => {
+      if (failures-- > 0) throw new Error('ResourceContention after 5 attempts');
+      return start(asg, prefs);
+    };
+
+    const first = await act(report);
+    const second = await act(report, at(0.5), { runId: 'next' });
+
+    expect(first.errors[0]).toContain('refresh failed');
+    expect(second.outcomes[0]?.refresh).toMatchObject({ status: 'started' });
+    expect(deps.remediator.started).toHaveLength(1);
+  });
 });

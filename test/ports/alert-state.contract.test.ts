@@ -179,6 +179,25 @@ function alertStateContract(make: () => Promise<AlertState>): void {
     expect(await state.claimRefresh(key, 'web', at(50))).toEqual({ claimed: false, refreshId: 'refresh-1' });
   });
 
+  it('gives back a claim that started nothing, but never one with a recorded refresh', async () => {
+    const state = await make();
+    const failed = 'web#2026-11-27#failed';
+    const started = 'web#2026-11-27#started';
+    await state.claimRefresh(failed, 'web', NOW);
+    await state.claimRefresh(started, 'web', NOW);
+    await state.recordRefresh(started, 'web', 'refresh-1', at(1));
+
+    await state.releaseRefresh(failed);
+    await state.releaseRefresh(started);
+    await state.releaseRefresh('web#2026-11-27#never-claimed');
+
+    expect(await state.claimRefresh(failed, 'web', at(2))).toEqual({ claimed: true });
+    expect(await state.claimRefresh(started, 'web', at(2))).toEqual({
+      claimed: false,
+      refreshId: 'refresh-1',
+    });
+  });
+
   it('counts the refreshes started within the window and returns the latest', async () => {
     const state = await make();
     expect(await state.refreshHistory('web', NOW)).toEqual({ count: 0 });
