@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
-  CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -27,34 +26,12 @@ import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertStateError, DynamoDbAlertState } from '../../shared/adapters/dynamodb-alert-state.ts';
 import { describeWithMoto, MOTO_REGION, useMoto } from '../helpers/moto.ts';
+import { createStateTable, fingerprints } from '../helpers/state-table.ts';
 
 const TABLE = 'driftwatch-state-test';
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
 const DAY = 86_400;
-
-function fingerprints(n: number, salt = ''): string[] {
-  return Array.from({ length: n }, (_, i) =>
-    createHash('sha256').update(`${salt}finding-${i}`).digest('hex'),
-  ).sort();
-}
-
-async function createStateTable(ddb: DynamoDBClient): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
 
 /** Counts the commands a client sends, by name (the document client shares the client's stack). */
 function countCommands(ddb: DynamoDBClient): Map<string, number> {
@@ -75,7 +52,7 @@ describeWithMoto('DynamoDbAlertState on moto', () => {
 
   async function setup(options: { alertTtlDays?: number; refreshTtlDays?: number } = {}) {
     const ddb = new DynamoDBClient({ region: MOTO_REGION, endpoint: moto.endpoint });
-    await createStateTable(ddb);
+    await createStateTable(ddb, TABLE);
     const state = new DynamoDbAlertState(ddb, { tableName: TABLE, ...options });
     const raw = async (pk: string, sk: string): Promise<Record<string, AttributeValue> | undefined> =>
       (await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;

@@ -7,7 +7,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -27,6 +27,7 @@ import {
 import { auditFleet } from '../../shared/app/audit-fleet.ts';
 import type { AuditReport } from '../../shared/domain/report.ts';
 import { describeWithMoto, MOTO_REGION, useMoto } from '../helpers/moto.ts';
+import { createStateTable } from '../helpers/state-table.ts';
 
 const BUCKET = 'driftwatch-act-e2e';
 const TABLE = 'driftwatch-state';
@@ -98,20 +99,7 @@ describeWithMoto('act Lambda handler (moto: S3, SNS -> SQS, DynamoDB; Auto Scali
     await s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: 'config/policy.yaml', Body: 'staleAfter: 24h\n' }),
     );
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-      }),
-    );
+    await createStateTable(ddb, TABLE);
     const topic = await sns.send(new CreateTopicCommand({ Name: 'driftwatch-alerts' }));
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'slack-stand-in' }))).QueueUrl as string;
     const queueArn = (

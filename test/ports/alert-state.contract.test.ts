@@ -3,8 +3,7 @@
  * leases that keep two racing runs from alerting twice, alert memory that round-trips (large sets as a
  * digest), refresh decisions claimed once, and the refresh history window.
  */
-import { createHash } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbAlertState } from '../../shared/adapters/dynamodb-alert-state.ts';
 import {
@@ -14,34 +13,11 @@ import {
 } from '../../shared/adapters/memory-alert-state.ts';
 import type { AlertState } from '../../shared/ports.ts';
 import { describeWithMoto, MOTO_REGION, type Moto, useMoto } from '../helpers/moto.ts';
+import { createStateTable, fingerprints } from '../helpers/state-table.ts';
 
 const TABLE = 'driftwatch-state-contract';
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
-
-/** `n` distinct 64-hex fingerprints, sorted, as decide.ts makes them. */
-function fingerprints(n: number, salt = ''): string[] {
-  return Array.from({ length: n }, (_, i) =>
-    createHash('sha256').update(`${salt}finding-${i}`).digest('hex'),
-  ).sort();
-}
-
-async function createStateTable(ddb: DynamoDBClient, tableName = TABLE): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
 
 /** Claims, records and releases as the act use case does. */
 async function alert(
@@ -262,7 +238,7 @@ describeWithMoto('AlertState contract: DynamoDbAlertState on moto', () => {
   const moto: Moto = useMoto();
   alertStateContract(async () => {
     const ddb = new DynamoDBClient({ region: MOTO_REGION, endpoint: moto.endpoint });
-    await createStateTable(ddb);
+    await createStateTable(ddb, TABLE);
     return new DynamoDbAlertState(ddb, { tableName: TABLE });
   });
 });
